@@ -1,0 +1,77 @@
+// Command modelward protects machine-learning models: it scans model files
+// for embedded code and unsafe constructs before anyone loads them.
+//
+// Exit status: 0 when no finding reaches the --fail-on severity, 1 when at
+// least one does, 2 on a usage error or when a file could not be read.
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/spf13/cobra"
+)
+
+// Exit codes are a contract that scripts rely on; see docs/exit-codes.md.
+const (
+	exitOK       = 0
+	exitFindings = 1
+	exitError    = 2
+)
+
+// exitError carries an exit status through cobra.
+type statusError struct {
+	code int
+	err  error
+}
+
+func (e *statusError) Error() string { return e.err.Error() }
+func (e *statusError) Unwrap() error { return e.err }
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+func run(args []string, stdout, stderr io.Writer) int {
+	root := newRoot()
+	root.SetArgs(args)
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	err := root.Execute()
+	if err == nil {
+		return exitOK
+	}
+	var se *statusError
+	if errors.As(err, &se) {
+		if se.err != nil && se.code == exitError {
+			fmt.Fprintln(stderr, "modelward:", se.err)
+		}
+		return se.code
+	}
+	fmt.Fprintln(stderr, "modelward:", err)
+	return exitError
+}
+
+func newRoot() *cobra.Command {
+	root := &cobra.Command{
+		Use:   "modelward",
+		Short: "Security for machine-learning models: scan model files before you load them",
+		Long: `modelward protects machine-learning models across their life.
+
+It scans model files (pickle, PyTorch, joblib, NumPy and the archives around
+them) for embedded code and unsafe constructs without ever loading them, and
+reports what it finds as text, JSON or SARIF.
+
+Exit status: 0 when no finding reaches --fail-on, 1 when one does,
+2 on a usage error or a file that could not be read.`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.AddCommand(newScanCmd(), newPolicyCmd(), newVersionCmd())
+	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
+		return &statusError{exitError, fmt.Errorf("%w (see '%s --help')", err, c.CommandPath())}
+	})
+	return root
+}

@@ -1,0 +1,238 @@
+package scan
+
+import (
+	"archive/tar"
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"path"
+	"strings"
+
+	"github.com/modelward/modelward/finding"
+	"github.com/modelward/modelward/scan/compress"
+	"github.com/modelward/modelward/scan/joblib"
+	"github.com/modelward/modelward/scan/npy"
+	"github.com/modelward/modelward/scan/pickle"
+	"github.com/modelward/modelward/scan/zipx"
+)
+
+// pickle scans a pickle stream. streams > 0 caps the concatenated streams
+// read (legacy PyTorch files hold five, then raw storage bytes).
+func (j *job) pickle(r io.Reader, member []string, depth, streams int, trailingData bool) string {
+	j.stream(member)
+	hook := &joblib.Hook{}
+	cfg := pickle.Config{
+		Policy:   j.pol,
+		Location: j.loc(member, -1),
+		Nested:   j.nested(member, depth),
+		Options:  pickle.Options{Hook: hook.Build, Streams: streams, TrailingData: trailingData},
+	}
+	fs, _ := pickle.Scan(j.budget(r), cfg)
+	j.add(fs...)
+	if hook.Arrays > 0 {
+		return "joblib"
+	}
+	return "pickle"
+}
+
+// nested scans bytes found inside a pickle as content of their own.
+func (j *job) nested(member []string, depth int) pickle.NestedFunc {
+	return func(data []byte, where string) []finding.Finding {
+		sub := newJob(j.ctx, j.pol, j.path)
+		sub.read = j.read
+		sub.inspectAt(bytes.NewReader(data), int64(len(data)), child(member, where), depth+1, false)
+		j.streams = append(j.streams, sub.streams...)
+		return sub.findings
+	}
+}
+
+func (j *job) zip(r io.ReaderAt, size int64, member []string, depth int) string {
+	j.recognised = true
+	lim := j.pol.Limits
+	a, err := zipx.Open(r, size, zipx.Limits{MaxEntries: lim.MaxArchiveMembers, MaxEntryBytes: lim.MaxDecompressedBytes, MaxRatio: lim.MaxCompressionRatio})
+	if err != nil {
+		j.archiveError(member, err, "zip archive")
+		return "zip"
+	}
+	format := zipFormat(a.Entries)
+	for i := range a.Entries {
+		e := &a.Entries[i]
+		if e.IsDir() || j.ctx.Err() != nil {
+			continue
+		}
+		j.zipMember(a, e, member, depth)
+	}
+	for _, an := range a.Anomalies() {
+		j.anomaly(member, string(an.Kind), an.Entry, an.Detail)
+	}
+	return format
+}
+
+func (j *job) zipMember(a *zipx.Archive, e *zipx.Entry, member []string, depth int) {
+	rc, err := a.Open(e)
+	if err != nil {
+		j.archiveError(child(member, e.Name), err, "archive member")
+		return
+	}
+	defer rc.Close()
+	j.inspectStream(rc, int64(e.UncompressedSize), child(member, e.Name), depth+1, false)
+}
+
+// zipFormat names what a zip holds, by its layout.
+func zipFormat(es []zipx.Entry) string {
+	npz := len(es) > 0
+	for _, e := range es {
+		base := path.Base(e.Name)
+		switch {
+		case base == "constants.pkl" || strings.Contains(e.Name, "/code/") || strings.HasPrefix(e.Name, "code/"):
+			return "torchscript"
+		case base == "data.pkl":
+			return "pytorch-zip"
+		}
+		npz = npz && strings.HasSuffix(e.Name, ".npy")
+	}
+	if npz {
+		return "npz"
+	}
+	return "zip"
+}
+
+func (j *job) anomaly(member []string, kind, entry, detail string) {
+	loc := j.loc(member, -1)
+	if entry != "" {
+		loc = j.loc(child(member, entry), -1)
+	}
+	rule := finding.ArchiveAnomaly
+	if kind == string(zipx.KindNameMismatch) {
+		rule = finding.ArchiveNameMismatch
+	}
+	j.add(finding.New(rule, loc, fmt.Sprintf("zip %s: %s", kind, detail), finding.Evidence{Detail: kind}))
+}
+
+// archiveError turns a container error into a finding: encrypted or
+// unsupported content is "not inspected", a limit is a limit, anything else
+// means the container could not be read.
+func (j *job) archiveError(member []string, err error, what string) {
+	loc := j.loc(member, -1)
+	switch {
+	case errors.Is(err, zipx.ErrEncrypted) || errors.Is(err, sevenZipEncrypted):
+		j.add(finding.New(finding.NotInspected, loc, what+" is encrypted: not inspected; decrypt it and scan the contents", finding.Evidence{Detail: err.Error()}))
+	case errors.Is(err, zipx.ErrUnsupportedMethod) || errors.Is(err, compress.ErrUnsupported) || errors.Is(err, sevenZipUnsupported):
+		j.add(finding.New(finding.NotInspected, loc, what+" uses a compression method modelward cannot read: not inspected", finding.Evidence{Detail: err.Error()}))
+	case errors.Is(err, zipx.ErrLimit) || errors.Is(err, compress.ErrLimit) || errors.Is(err, errTotalBytes) || errors.Is(err, sevenZipLimit):
+		j.add(finding.New(finding.LimitReached, loc, what+": "+err.Error(), finding.Evidence{}))
+	default:
+		j.add(finding.New(finding.NotInspected, loc, what+" cannot be read: "+err.Error(), finding.Evidence{}))
+	}
+}
+
+func (j *job) tar(r io.Reader, member []string, depth int) string {
+	j.recognised = true
+	tr := tar.NewReader(j.budget(r))
+	format := "tar"
+	for n := 0; ; n++ {
+		h, err := tr.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			j.archiveError(member, err, "tar archive")
+			break
+		}
+		if n >= j.pol.Limits.MaxArchiveMembers {
+			j.add(finding.New(finding.LimitReached, j.loc(member, -1),
+				fmt.Sprintf("more than %d archive members (max_archive_members): the rest was not inspected", n), finding.Evidence{}))
+			break
+		}
+		if h.Typeflag != tar.TypeReg {
+			continue
+		}
+		name := h.Name
+		switch name {
+		case "pickle", "sys_info":
+			format = "pytorch-tar"
+		}
+		// The legacy tar format interleaves pickles with raw storage bytes.
+		raw := name == "storages" || name == "tensors"
+		j.tarMember(tr, h, child(member, name), depth, raw)
+	}
+	return format
+}
+
+func (j *job) tarMember(r io.Reader, h *tar.Header, member []string, depth int, rawAfterPickles bool) {
+	if rawAfterPickles {
+		br := bufio.NewReader(r)
+		if head, _ := br.Peek(2); len(head) == 2 && head[0] == 0x80 {
+			j.pickle(br, member, depth+1, 0, true)
+			return
+		}
+		r = br
+	}
+	j.inspectStream(r, h.Size, member, depth+1, false)
+}
+
+// compressed inspects what a compressed stream holds. Inside an archive a
+// stream must first decompress cleanly for a while (probeSize bytes, or to
+// its end) before it counts as compressed: raw tensor bytes can begin with
+// a valid zlib header by chance.
+func (j *job) compressed(r io.Reader, size int64, m compress.Method, member []string, depth int, top bool) string {
+	lim := j.pol.Limits
+	dr, err := compress.NewReader(m, r, size, compress.Limits{MaxBytes: lim.MaxDecompressedBytes, MaxRatio: lim.MaxCompressionRatio})
+	if err != nil {
+		if top {
+			j.recognised = true
+			j.archiveError(member, err, string(m)+" stream")
+		}
+		return string(m)
+	}
+	defer dr.Close()
+	br := bufio.NewReaderSize(dr, probeSize)
+	if _, err := br.Peek(probeSize); err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, bufio.ErrBufferFull) && !top {
+		return "data"
+	}
+	j.recognised = true
+	inner := j.inspectStream(&errTrap{r: br, j: j, member: member, what: string(m) + " stream"}, -1, member, depth+1, false)
+	return string(m) + "/" + inner
+}
+
+const probeSize = 4096
+
+// errTrap reports decompression errors (limits, corrupt data) that the
+// inner analyser would otherwise see only as a truncated stream.
+type errTrap struct {
+	r      io.Reader
+	j      *job
+	member []string
+	what   string
+	done   bool
+}
+
+func (t *errTrap) Read(p []byte) (int, error) {
+	n, err := t.r.Read(p)
+	if err != nil && !errors.Is(err, io.EOF) && !t.done {
+		t.done = true
+		t.j.archiveError(t.member, err, t.what)
+	}
+	return n, err
+}
+
+func (j *job) npy(r io.Reader, member []string, depth int) string {
+	j.recognised = true
+	br := bufio.NewReader(r)
+	h, err := npy.ParseHeader(br, npy.Limits{})
+	if err != nil {
+		j.add(finding.New(finding.PickleMalformed, j.loc(member, 0), "NumPy header cannot be read: "+err.Error(), finding.Evidence{}))
+		return "npy"
+	}
+	j.stream(member)
+	if !h.HasObject {
+		return "npy"
+	}
+	j.add(finding.New(finding.ObjectArray, j.loc(member, h.DataOffset),
+		fmt.Sprintf("array of Python objects (dtype %s, shape %v): its pickle payload is scanned", h.Descr, h.Shape), finding.Evidence{}))
+	j.streams = j.streams[:len(j.streams)-1]
+	j.pickle(br, child(member, fmt.Sprintf("<object pickle@%d>", h.DataOffset)), depth, 1, false)
+	return "npy"
+}

@@ -1,0 +1,182 @@
+package scan
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/modelward/modelward/finding"
+	"github.com/modelward/modelward/policy"
+)
+
+// job is the state of scanning one file: its findings, the streams it
+// inspected and the byte budget shared by every member and nested stream.
+type job struct {
+	ctx        context.Context
+	pol        *policy.Policy
+	path       string
+	findings   []finding.Finding
+	streams    []string
+	recognised bool
+	read       int64 // bytes read from decompressed and member streams
+}
+
+func newJob(ctx context.Context, pol *policy.Policy, path string) *job {
+	return &job{ctx: ctx, pol: pol, path: path}
+}
+
+func (j *job) add(fs ...finding.Finding) { j.findings = append(j.findings, fs...) }
+
+func (j *job) loc(member []string, off int64) finding.Location {
+	return finding.Location{Path: j.path, Member: append([]string(nil), member...), Offset: off}
+}
+
+func (j *job) stream(member []string) {
+	name := strings.Join(member, "!/")
+	if name == "" {
+		name = "."
+	}
+	j.streams = append(j.streams, name)
+}
+
+func child(member []string, name string) []string {
+	return append(append([]string(nil), member...), name)
+}
+
+// inspectAt inspects random-access content: archives are read in place,
+// everything else as a stream.
+func (j *job) inspectAt(r io.ReaderAt, size int64, member []string, depth int, top bool) string {
+	head := make([]byte, min(size, headSize))
+	n, err := r.ReadAt(head, 0)
+	if err != nil && !errors.Is(err, io.EOF) {
+		j.add(finding.New(finding.NotInspected, j.loc(member, 0), "cannot read: "+err.Error(), finding.Evidence{}))
+		return "unreadable"
+	}
+	head = head[:n]
+	k, _ := detect(head, !top)
+	switch k {
+	case kindZip:
+		return j.zip(r, size, member, depth)
+	case kindSevenZip:
+		return j.sevenZip(r, size, member, depth)
+	}
+	return j.inspectStream(io.NewSectionReader(r, 0, size), size, member, depth, top)
+}
+
+// inspectStream inspects sequential content. size is -1 when unknown.
+func (j *job) inspectStream(r io.Reader, size int64, member []string, depth int, top bool) string {
+	if depth > j.pol.Limits.MaxNesting {
+		j.add(finding.New(finding.LimitReached, j.loc(member, -1),
+			fmt.Sprintf("nested more than %d levels deep (max_nesting): not inspected", j.pol.Limits.MaxNesting), finding.Evidence{}))
+		return "nested"
+	}
+	br := bufio.NewReaderSize(r, headSize)
+	head, err := br.Peek(headSize)
+	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, bufio.ErrBufferFull) {
+		j.add(finding.New(finding.NotInspected, j.loc(member, 0), "cannot read: "+err.Error(), finding.Evidence{}))
+		return "unreadable"
+	}
+	k, method := detect(head, !top)
+	switch k {
+	case kindZip, kindSevenZip:
+		return j.spool(br, member, depth)
+	case kindTar:
+		return j.tar(br, member, depth)
+	case kindCompressed:
+		return j.compressed(br, size, method, member, depth, top)
+	case kindNPY:
+		return j.npy(br, member, depth)
+	case kindTorchLegacy:
+		j.recognised = true
+		j.pickle(br, member, depth, 5, true)
+		return "pytorch-legacy"
+	case kindPickle:
+		j.recognised = true
+		return j.pickle(br, member, depth, 0, false)
+	}
+	if top {
+		j.unrecognised(head)
+	}
+	return "unknown"
+}
+
+// modelExtensions are file endings that promise a model format.
+var modelExtensions = map[string]bool{".pt": true, ".pth": true, ".bin": true, ".pkl": true, ".pickle": true,
+	".joblib": true, ".npy": true, ".npz": true, ".ckpt": true, ".dat": true, ".model": true, ".sav": true}
+
+func (j *job) unrecognised(head []byte) {
+	what := "content"
+	if len(head) == 0 {
+		what = "an empty file"
+	}
+	j.add(finding.New(finding.FormatUnknown, j.loc(nil, -1), fmt.Sprintf("%s is not a recognised model format; nothing was analysed", what), finding.Evidence{}))
+	if ext := strings.ToLower(filepath.Ext(j.path)); modelExtensions[ext] {
+		j.add(finding.New(finding.FormatMismatch, j.loc(nil, -1),
+			fmt.Sprintf("the %s extension promises a model, but the content is not a format modelward recognises", ext), finding.Evidence{}))
+	}
+}
+
+// budget counts every byte read from inner streams against max_total_bytes.
+func (j *job) budget(r io.Reader) io.Reader { return &budgetReader{j: j, r: r} }
+
+var errTotalBytes = errors.New("max_total_bytes reached")
+
+type budgetReader struct {
+	j *job
+	r io.Reader
+}
+
+func (b *budgetReader) Read(p []byte) (int, error) {
+	if err := b.j.ctx.Err(); err != nil {
+		return 0, err
+	}
+	n, err := b.r.Read(p)
+	b.j.read += int64(n)
+	if b.j.read > b.j.pol.Limits.MaxTotalBytes {
+		return n, fmt.Errorf("%w (%d bytes)", errTotalBytes, b.j.pol.Limits.MaxTotalBytes)
+	}
+	return n, err
+}
+
+// spool copies a stream that needs random access (a zip or 7z inside a
+// compressed stream or another archive) to a temporary file, bounded by the
+// decompression limit.
+func (j *job) spool(r io.Reader, member []string, depth int) string {
+	tmp, err := os.CreateTemp("", "modelward-*")
+	if err != nil {
+		j.add(finding.New(finding.NotInspected, j.loc(member, -1), "cannot create a temporary file to inspect a nested archive: "+err.Error(), finding.Evidence{}))
+		return "archive"
+	}
+	defer os.Remove(tmp.Name())
+	defer tmp.Close()
+	n, err := io.Copy(tmp, io.LimitReader(j.budget(r), j.pol.Limits.MaxDecompressedBytes+1))
+	if err != nil {
+		j.add(finding.New(finding.NotInspected, j.loc(member, -1), "cannot read nested archive: "+err.Error(), finding.Evidence{}))
+		return "archive"
+	}
+	if n > j.pol.Limits.MaxDecompressedBytes {
+		j.add(finding.New(finding.LimitReached, j.loc(member, -1),
+			fmt.Sprintf("nested archive larger than max_decompressed_bytes (%d): not inspected", j.pol.Limits.MaxDecompressedBytes), finding.Evidence{}))
+		return "archive"
+	}
+	return j.inspectAt(ctxReaderAt{j.ctx, tmp}, n, member, depth, false)
+}
+
+// ctxReaderAt stops reads once the scan's context is done, which is how a
+// per-file timeout reaches parsers that know nothing of contexts.
+type ctxReaderAt struct {
+	ctx context.Context
+	r   io.ReaderAt
+}
+
+func (c ctxReaderAt) ReadAt(p []byte, off int64) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return c.r.ReadAt(p, off)
+}

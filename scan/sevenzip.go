@@ -1,0 +1,37 @@
+package scan
+
+import (
+	"io"
+
+	"github.com/modelward/modelward/scan/sevenz"
+)
+
+var (
+	sevenZipEncrypted   = sevenz.ErrEncrypted
+	sevenZipUnsupported = sevenz.ErrUnsupportedMethod
+	sevenZipLimit       = sevenz.ErrLimit
+)
+
+func (j *job) sevenZip(r io.ReaderAt, size int64, member []string, depth int) string {
+	j.recognised = true
+	lim := j.pol.Limits
+	a, err := sevenz.Open(r, size, sevenz.Limits{MaxEntries: lim.MaxArchiveMembers, MaxEntryBytes: lim.MaxDecompressedBytes})
+	if err != nil {
+		j.archiveError(member, err, "7z archive")
+		return "7z"
+	}
+	for i := range a.Entries {
+		e := &a.Entries[i]
+		if e.IsDir || j.ctx.Err() != nil {
+			continue
+		}
+		rc, err := a.Open(e)
+		if err != nil {
+			j.archiveError(child(member, e.Name), err, "7z member")
+			continue
+		}
+		j.inspectStream(rc, int64(e.Size), child(member, e.Name), depth+1, false)
+		rc.Close()
+	}
+	return "7z"
+}
