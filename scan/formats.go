@@ -20,14 +20,14 @@ import (
 
 // pickle scans a pickle stream. streams > 0 caps the concatenated streams
 // read (legacy PyTorch files hold five, then raw storage bytes).
-func (j *job) pickle(r io.Reader, member []string, depth, streams int, trailingData bool) string {
+func (j *job) pickle(r io.Reader, size int64, member []string, depth, streams int, trailingData bool) string {
 	j.stream(member)
 	hook := &joblib.Hook{}
 	cfg := pickle.Config{
 		Policy:   j.pol,
 		Location: j.loc(member, -1),
 		Nested:   j.nested(member, depth),
-		Options:  pickle.Options{Hook: hook.Build, Streams: streams, TrailingData: trailingData},
+		Options:  pickle.Options{Hook: hook.Build, Streams: streams, TrailingData: trailingData, SizeHint: max(size, 0)},
 	}
 	fs, _ := pickle.Scan(j.budget(r), cfg)
 	j.add(fs...)
@@ -165,7 +165,7 @@ func (j *job) tarMember(r io.Reader, h *tar.Header, member []string, depth int, 
 	if rawAfterPickles {
 		br := bufio.NewReader(r)
 		if head, _ := br.Peek(2); len(head) == 2 && head[0] == 0x80 {
-			j.pickle(br, member, depth+1, 0, true)
+			j.pickle(br, h.Size, member, depth+1, 0, true)
 			return
 		}
 		r = br
@@ -233,6 +233,6 @@ func (j *job) npy(r io.Reader, member []string, depth int) string {
 	j.add(finding.New(finding.ObjectArray, j.loc(member, h.DataOffset),
 		fmt.Sprintf("array of Python objects (dtype %s, shape %v): its pickle payload is scanned", h.Descr, h.Shape), finding.Evidence{}))
 	j.streams = j.streams[:len(j.streams)-1]
-	j.pickle(br, child(member, fmt.Sprintf("<object pickle@%d>", h.DataOffset)), depth, 1, false)
+	j.pickle(br, -1, child(member, fmt.Sprintf("<object pickle@%d>", h.DataOffset)), depth, 1, false)
 	return "npy"
 }

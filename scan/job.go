@@ -93,11 +93,11 @@ func (j *job) inspectStream(r io.Reader, size int64, member []string, depth int,
 		return j.npy(br, member, depth)
 	case kindTorchLegacy:
 		j.recognised = true
-		j.pickle(br, member, depth, 5, true)
+		j.pickle(br, size, member, depth, 5, true)
 		return "pytorch-legacy"
 	case kindPickle:
 		j.recognised = true
-		return j.pickle(br, member, depth, 0, false)
+		return j.pickle(br, size, member, depth, 0, false)
 	}
 	if top {
 		j.unrecognised(head)

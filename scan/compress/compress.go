@@ -111,11 +111,11 @@ func open(m Method, br *bufio.Reader, lim Limits) (io.Reader, error) {
 		return cfg.NewReader(newXZGuard(br, newDictBudget(lim)))
 	case LZMA:
 		budget := newDictBudget(lim)
-		return newStreams(br, func(first bool) (io.Reader, error) {
+		return newStreams(func(first bool) (io.Reader, error) {
 			return openLZMA(br, budget, first)
 		})
 	case LZ4:
-		return newStreams(br, func(first bool) (io.Reader, error) {
+		return newStreams(func(first bool) (io.Reader, error) {
 			return openLZ4(br, first)
 		})
 	case ZFZlib:
@@ -180,7 +180,10 @@ func describe(m Method, err error) error {
 	switch {
 	case errors.Is(err, ErrLimit):
 		return err
-	case errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF):
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return fmt.Errorf("compress: %s data is truncated: %w", m, err)
+	case errors.Is(err, io.EOF):
+		// A decoder that hit the end of input before its stream ended.
 		return fmt.Errorf("compress: %s data is truncated: %w", m, io.ErrUnexpectedEOF)
 	}
 	return fmt.Errorf("compress: %s data is corrupt: %w", m, err)

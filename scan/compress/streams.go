@@ -24,7 +24,7 @@ type streams struct {
 	count int
 }
 
-func newStreams(br *bufio.Reader, next func(first bool) (io.Reader, error)) (*streams, error) {
+func newStreams(next func(first bool) (io.Reader, error)) (*streams, error) {
 	s := &streams{next: next}
 	var err error
 	if s.cur, err = next(true); err != nil {

@@ -117,6 +117,10 @@ func dimensions(v value) ([]int64, error) {
 		if it.kind != kindInt && it.kind != kindBool {
 			return nil, fmt.Errorf("holds a %s, not an integer", it.kind)
 		}
+		// NumPy computes the element count in int64 and fails here.
+		if it.big {
+			return nil, errors.New("has a dimension that does not fit in 64 bits")
+		}
 		dims = append(dims, it.num)
 	}
 	return dims, nil

@@ -14,6 +14,7 @@ type kind int
 const (
 	kindStr kind = iota
 	kindInt
+	kindFloat
 	kindBool
 	kindNone
 	kindList
@@ -22,7 +23,7 @@ const (
 )
 
 func (k kind) String() string {
-	return [...]string{"string", "integer", "boolean", "None", "list", "tuple", "dict"}[k]
+	return [...]string{"string", "integer", "float", "boolean", "None", "list", "tuple", "dict"}[k]
 }
 
 // value is a parsed Python literal. Dicts keep their items as key, value
@@ -31,6 +32,7 @@ type value struct {
 	kind  kind
 	str   string
 	num   int64 // integers; booleans as 0 and 1
+	big   bool  // an integer past 64 bits (num is then 0)
 	items []value
 }
 
@@ -109,7 +111,9 @@ func (p *parser) value() (value, error) {
 	case c == '\'' || c == '"':
 		return p.strings()
 	case c == '-' || c == '+' || (c >= '0' && c <= '9'):
-		return p.integer()
+		return p.number()
+	case c == '.' && p.i+1 < len(p.s) && p.s[p.i+1] >= '0' && p.s[p.i+1] <= '9':
+		return p.number()
 	case isIdentStart(c):
 		return p.word()
 	}
@@ -338,9 +342,11 @@ func (p *parser) hexEscape(sb *strings.Builder, digits int) error {
 	return nil
 }
 
-// integer parses an optionally signed integer: decimal, 0x, 0o or 0b, with
-// underscores, and the 'L' suffix that Python 2 wrote (NumPy strips it).
-func (p *parser) integer() (value, error) {
+// number parses a numeric literal after any unary signs: an integer
+// (decimal, 0x, 0o or 0b, with underscores, and the 'L' suffix Python 2
+// wrote, which NumPy strips) or a float or imaginary number, kept only as
+// a kind since no header field may be one.
+func (p *parser) number() (value, error) {
 	neg := false
 	for p.i < len(p.s) && (p.s[p.i] == '-' || p.s[p.i] == '+') {
 		neg = neg != (p.s[p.i] == '-')
@@ -348,27 +354,71 @@ func (p *parser) integer() (value, error) {
 		p.space()
 	}
 	start := p.i
-	for p.i < len(p.s) && isIntChar(p.s[p.i]) {
+	p.scanNumber()
+	tok := p.s[start:p.i]
+	if v, ok := integer(tok, neg); ok {
+		return v, nil
+	}
+	if pythonFloat(tok) {
+		return value{kind: kindFloat}, nil
+	}
+	return value{}, p.errorf("malformed number %q", tok)
+}
+
+// scanNumber advances over a numeric token, including an exponent's sign.
+func (p *parser) scanNumber() {
+	start := p.i
+	for p.i < len(p.s) {
+		c := p.s[p.i]
+		exponentSign := (c == '+' || c == '-') && p.i > start &&
+			(p.s[p.i-1] == 'e' || p.s[p.i-1] == 'E') && !hasRadixPrefix(p.s[start:p.i])
+		if !isIntChar(c) && c != '.' && !exponentSign {
+			return
+		}
 		p.i++
 	}
-	text := p.s[start:p.i]
-	if strings.HasSuffix(text, "l") || strings.HasSuffix(text, "L") {
-		text = text[:len(text)-1]
+}
+
+func hasRadixPrefix(tok string) bool {
+	return len(tok) > 1 && tok[0] == '0' && strings.IndexByte("xXoObB", tok[1]) >= 0
+}
+
+// integer converts an integer token; one past 64 bits becomes a value
+// marked big, which any use as a dimension refuses.
+func integer(tok string, neg bool) (value, bool) {
+	if strings.HasSuffix(tok, "l") || strings.HasSuffix(tok, "L") {
+		tok = tok[:len(tok)-1]
 	}
-	if !pythonInt(text) {
-		return value{}, p.errorf("malformed integer %q", p.s[start:p.i])
+	if !pythonInt(tok) {
+		return value{}, false
 	}
 	if neg {
-		text = "-" + text
+		tok = "-" + tok
 	}
-	n, err := strconv.ParseInt(text, 0, 64)
+	n, err := strconv.ParseInt(tok, 0, 64)
 	if errors.Is(err, strconv.ErrRange) {
-		return value{}, p.errorf("integer %s does not fit in 64 bits", text)
+		return value{kind: kindInt, big: true}, true
 	}
-	if err != nil || p.i < len(p.s) && p.s[p.i] == '.' {
-		return value{}, p.errorf("malformed or non-integer number %q", p.s[start:p.i])
+	return value{kind: kindInt, num: n}, err == nil
+}
+
+// pythonFloat reports whether tok is a Python float or imaginary literal:
+// digits, at most one '.', an optional exponent, an optional 'j'.
+func pythonFloat(tok string) bool {
+	t := strings.TrimSuffix(strings.TrimSuffix(tok, "j"), "J")
+	if t == "" || hasRadixPrefix(t) || strings.Trim(t, "0123456789_.eE+-") != "" {
+		return false
 	}
-	return value{kind: kindInt, num: n}, nil
+	// Without a point, exponent or j it would be an integer, and "010"
+	// is an error in Python 3, not a float.
+	if len(t) == len(tok) && !strings.ContainsAny(t, ".eE") {
+		return false
+	}
+	if t[0] == '_' || t[len(t)-1] == '_' || strings.Contains(t, "__") {
+		return false
+	}
+	_, err := strconv.ParseFloat(strings.ReplaceAll(t, "_", ""), 64)
+	return err == nil || errors.Is(err, strconv.ErrRange)
 }
 
 // pythonInt rejects what Go's base-0 parsing accepts but Python 3 does
@@ -400,7 +450,13 @@ func renderTo(sb *strings.Builder, v value) {
 	case kindStr:
 		sb.WriteString(pyQuote(v.str))
 	case kindInt:
-		sb.WriteString(strconv.FormatInt(v.num, 10))
+		if v.big {
+			sb.WriteString("<integer past 64 bits>")
+		} else {
+			sb.WriteString(strconv.FormatInt(v.num, 10))
+		}
+	case kindFloat:
+		sb.WriteString("<float>")
 	case kindBool:
 		sb.WriteString(map[bool]string{true: "True", false: "False"}[v.num != 0])
 	case kindNone:

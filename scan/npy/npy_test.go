@@ -196,6 +196,8 @@ func TestHeaderVariants(t *testing.T) {
 		{`{'descr': '<M8[ns]', 'fortran_order': False, 'shape': (1,), 'shape': (5,)}`, "<M8[ns]", []int64{5}, 8, false, false},
 		{`{'descr': '<l', 'fortran_order': False, 'shape': (1,)}`, "<l", []int64{1}, -1, false, false},
 		{`{'descr': r'<f\4', 'fortran_order': False, 'shape': (1,)}`, `<f\4`, []int64{1}, -1, false, false},
+		{`{'descr': '|O', 'fortran_order': False, 'shape': (-1, 1.5e3j), 'shape': (-1,)}`, "|O", []int64{-1}, -1, true, false},
+		{`{'descr': '<f4', 'fortran_order': False, 'shape': (99999999999999999999,), 'shape': (4294967296, 4294967296)}`, "<f4", []int64{1 << 32, 1 << 32}, 4, false, false},
 	}
 	for _, c := range cases {
 		h, err := parse(t, c.header)
@@ -216,8 +218,8 @@ func TestHeaderErrors(t *testing.T) {
 		`{'descr': '<f4', 'fortran_order': False, 'shape': (1,), 'x': 1}`:            "exactly 'descr'",
 		`{'descr': '<f4', 'fortran_order': 0, 'shape': (1,)}`:                        "not True or False",
 		`{'descr': '<f4', 'fortran_order': False, 'shape': [1]}`:                     "not a tuple",
-		`{'descr': '<f4', 'fortran_order': False, 'shape': (1.5,)}`:                  "non-integer",
-		`{'descr': '<f4', 'fortran_order': False, 'shape': (010,)}`:                  "malformed integer",
+		`{'descr': '<f4', 'fortran_order': False, 'shape': (1.5,)}`:                  "holds a float",
+		`{'descr': '<f4', 'fortran_order': False, 'shape': (010,)}`:                  "malformed number",
 		`{'descr': '<f4', 'fortran_order': False, 'shape': (99999999999999999999,)}`: "64 bits",
 		`{'descr': ('<f4', (-2,)), 'fortran_order': False, 'shape': ()}`:             "negative dimension",
 		`{'descr': 5, 'fortran_order': False, 'shape': ()}`:                          "not a dtype",
@@ -297,5 +299,24 @@ func TestDataBytesOverflow(t *testing.T) {
 	h = &Header{ItemSize: 4}
 	if n, ok := h.DataBytes(); n != 4 || !ok {
 		t.Errorf("0-d array: %d %v", n, ok)
+	}
+}
+
+// TestObjectArrayOddShape: NumPy unpickles an object array whatever its
+// shape says (checked with NumPy 1.24 for (-1,) and (2**32, 2**32)), so
+// such headers must parse, with DataBytes unknown.
+func TestObjectArrayOddShape(t *testing.T) {
+	for _, shape := range []string{"(-1,)", "(4294967296, 4294967296)"} {
+		h, err := parse(t, "{'descr': '|O', 'fortran_order': False, 'shape': "+shape+"}")
+		if err != nil {
+			t.Fatalf("%s: %v", shape, err)
+		}
+		if !h.HasObject {
+			t.Errorf("%s: HasObject false", shape)
+		}
+		h.ItemSize = 8 // as if it were a plain array
+		if n, ok := h.DataBytes(); ok {
+			t.Errorf("%s: DataBytes = %d", shape, n)
+		}
 	}
 }

@@ -92,7 +92,7 @@ func benchScan(b *testing.B, p []byte) {
 	b.SetBytes(int64(len(p)))
 	b.ReportAllocs()
 	for b.Loop() {
-		fs, res := Scan(bytes.NewReader(p), Config{Policy: pol})
+		fs, res := Scan(bytes.NewReader(p), Config{Policy: pol, Options: Options{SizeHint: int64(len(p))}})
 		if !res.Complete || len(fs) != 0 {
 			b.Fatalf("benchmark input is not clean: %+v", fs)
 		}

@@ -183,6 +183,9 @@ type Options struct {
 	// TrailingData says what follows the last stream is known not to be a
 	// pickle (legacy PyTorch storages), so it is not reported.
 	TrailingData bool
+	// SizeHint is the stream's size when known (0: unknown). It sizes the
+	// memo up front: picklers memoize about one object per dozen bytes.
+	SizeHint int64
 }
 
 // Analyze runs the machine over r until the streams end.
@@ -192,6 +195,9 @@ func Analyze(r io.Reader, opt Options) *Result {
 
 // AnalyzeBytes runs the machine over an in-memory stream.
 func AnalyzeBytes(b []byte, opt Options) *Result {
+	if opt.SizeHint == 0 {
+		opt.SizeHint = int64(len(b))
+	}
 	return run(newSourceBytes(b, limitOr(opt.Limits.MaxBytes)), opt)
 }
 
@@ -208,6 +214,11 @@ func run(src *source, opt Options) *Result {
 		lim = DefaultLimits
 	}
 	m := &Machine{src: src, lim: lim, obs: opt.Observer, hook: opt.Hook, frame: -1, issued: map[IssueKind]bool{}}
+	if opt.SizeHint > 0 {
+		// Capped: a hostile archive can declare any size.
+		m.memo.grow(int(min(opt.SizeHint/12, int64(lim.MaxMemo), 1<<18)))
+		m.memo.reset()
+	}
 	if m.obs == nil {
 		m.obs = nopObserver{}
 	}

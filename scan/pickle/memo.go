@@ -34,12 +34,8 @@ func (m *memo) put(i int64, v Value) bool {
 		return had
 	}
 	if i <= int64(len(m.dense))+1024 && m.sparse == nil {
-		for int64(len(m.dense)) < i {
-			m.dense = append(m.dense, Value{})
-			m.set = append(m.set, false)
-		}
-		m.dense = append(m.dense, v)
-		m.set = append(m.set, true)
+		m.grow(int(i) + 1)
+		m.dense[i], m.set[i] = v, true
 		m.n++
 		return false
 	}
@@ -52,4 +48,24 @@ func (m *memo) put(i int64, v Value) bool {
 		m.n++
 	}
 	return had
+}
+
+// grow extends the dense slots to n, doubling capacity: append's gentler
+// growth for large slices made the memo the machine's main cost.
+func (m *memo) grow(n int) {
+	if n > cap(m.dense) {
+		c := max(2*cap(m.dense), n, 1024)
+		d := make([]Value, len(m.dense), c)
+		copy(d, m.dense)
+		s := make([]bool, len(m.set), c)
+		copy(s, m.set)
+		m.dense, m.set = d, s
+	}
+	old := len(m.dense)
+	m.dense = m.dense[:n]
+	m.set = m.set[:n]
+	if n > old { // slots past the old length may hold a previous stream's values
+		clear(m.dense[old:])
+		clear(m.set[old:])
+	}
 }

@@ -163,7 +163,10 @@ func (a *Archive) list(z *sevenzip.Reader, h *header) error {
 			continue
 		}
 		fo := &h.folders[f.Stream]
-		e.Methods, e.Encrypted, e.err = fo.methods, fo.encrypted, fo.err
+		e.Methods, e.Encrypted = fo.methods, fo.encrypted
+		if fo.err != nil {
+			e.err = fmt.Errorf("7z: %s: %w", e.Name, fo.err)
+		}
 	}
 	return nil
 }

@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Side-by-side benchmark: modelward against the opcode walk Python pickle
+# scanners are built on (pickletools.genops, see genops_baseline.py), on the
+# same inputs in the same run. Prints Markdown rows for docs/benchmarks.md.
+#
+#   bash bench/compare.sh            # from the repository root
+#
+# Needs hyperfine and /usr/bin/time (Debian packages hyperfine, time) and
+# /usr/bin/python3. Inputs are built under $BENCH_DIR (default /tmp/modelward-bench);
+# the 5 GiB archive needs that much free disk.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BENCH_DIR=${BENCH_DIR:-/tmp/modelward-bench}
+BIG=${BIG:-5GiB}
+mkdir -p "$BENCH_DIR"
+make -s build
+MW="$PWD/bin/modelward"
+corpus=testdata/corpus/benign
+
+# Inputs: the two opcode-dense pickles, the same state dict as a torch zip,
+# and one pickle in a 5 MiB and a $BIG archive.
+[ -f "$BENCH_DIR/list_2m.pkl" ] || gunzip -c "$corpus/pickle/list_2m.pkl.gz" > "$BENCH_DIR/list_2m.pkl"
+cp -f "$corpus/torch/state_dict_20k.pt" "$BENCH_DIR/state_dict_20k.pt"
+[ -f "$BENCH_DIR/state_dict_20k.pkl" ] || unzip -p "$corpus/torch/state_dict_20k.pt" state_dict_20k/data.pkl > "$BENCH_DIR/state_dict_20k.pkl"
+[ -f "$BENCH_DIR/small.pt" ] || go run ./bench/bigzip -from "$corpus/torch/state_dict_float32.pt" -size 5MiB -o "$BENCH_DIR/small.pt"
+[ -f "$BENCH_DIR/big.pt" ] || go run ./bench/bigzip -from "$corpus/torch/state_dict_float32.pt" -size "$BIG" -o "$BENCH_DIR/big.pt"
+
+echo "| input | size | modelward | genops baseline | modelward peak RSS |"
+echo "|---|---|---|---|---|"
+for f in list_2m.pkl state_dict_20k.pkl state_dict_20k.pt small.pt big.pt; do
+  p="$BENCH_DIR/$f"
+  size=$(du -h --apparent-size "$p" | cut -f1)
+  hyperfine -N --warmup 1 --runs 5 --export-json "$BENCH_DIR/$f.json" \
+    "$MW scan --no-progress -f json -o /dev/null $p" \
+    "/usr/bin/python3 bench/genops_baseline.py $p" >/dev/null 2>&1 || true
+  mw=$(python3 -c "import json;r=json.load(open('$BENCH_DIR/$f.json'))['results'];print('%.1f ms' % (r[0]['mean']*1000))")
+  py=$(python3 -c "import json;r=json.load(open('$BENCH_DIR/$f.json'))['results'];print('%.1f ms' % (r[1]['mean']*1000))")
+  rss=$( { /usr/bin/time -f "%M" "$MW" scan --no-progress -f json -o /dev/null "$p" >/dev/null; } 2>&1 | tail -1)
+  echo "| $f | $size | $mw | $py | $((rss / 1024)) MiB |"
+done
+
+# A directory of many files: CPU time over wall time shows how many cores
+# the worker pool keeps busy.
+read -r wall user sys rss < <( { /usr/bin/time -f "%e %U %S %M" "$MW" scan --no-progress -f json -o /dev/null testdata/corpus >/dev/null; } 2>&1 | tail -1)
+python3 -c "print('| testdata/corpus (%d files) | | %.2f s wall, %.2f cores busy of %s | | %d MiB |' % ($(find testdata/corpus -type f | wc -l), $wall, ($user+$sys)/max($wall,1e-9), '$(nproc)', $rss//1024))"
