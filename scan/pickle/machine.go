@@ -157,7 +157,7 @@ func (m *Machine) values(n int) []Value {
 // str converts short byte strings through an intern table: state dicts
 // repeat the same few strings ("storage", "cpu") tens of thousands of times.
 func (m *Machine) str(b []byte) string {
-	if len(b) > 24 {
+	if len(b) > 8 {
 		return string(b)
 	}
 	if s, ok := m.interned[string(b)]; ok {
@@ -184,7 +184,8 @@ type Options struct {
 	// pickle (legacy PyTorch storages), so it is not reported.
 	TrailingData bool
 	// SizeHint is the stream's size when known (0: unknown). It sizes the
-	// memo up front: picklers memoize about one object per dozen bytes.
+	// memo up front, modestly: a state dict memoizes an object every dozen
+	// bytes, a long list of numbers almost nothing.
 	SizeHint int64
 }
 
@@ -216,7 +217,7 @@ func run(src *source, opt Options) *Result {
 	m := &Machine{src: src, lim: lim, obs: opt.Observer, hook: opt.Hook, frame: -1, issued: map[IssueKind]bool{}}
 	if opt.SizeHint > 0 {
 		// Capped: a hostile archive can declare any size.
-		m.memo.grow(int(min(opt.SizeHint/12, int64(lim.MaxMemo), 1<<18)))
+		m.memo.grow(int(min(opt.SizeHint/64, int64(lim.MaxMemo), 1<<16)))
 		m.memo.reset()
 	}
 	if m.obs == nil {
