@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 
 	"github.com/modelward/modelward/finding"
 	"github.com/modelward/modelward/policy"
@@ -75,7 +76,8 @@ func (j *job) inspectStream(r io.Reader, size int64, member []string, depth int,
 			fmt.Sprintf("nested more than %d levels deep (max_nesting): not inspected", j.pol.Limits.MaxNesting), finding.Evidence{}))
 		return "nested"
 	}
-	br := bufio.NewReaderSize(r, headSize)
+	br := getReader(r)
+	defer readers.Put(br)
 	head, err := br.Peek(headSize)
 	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, bufio.ErrBufferFull) {
 		j.add(finding.New(finding.NotInspected, j.loc(member, 0), "cannot read: "+err.Error(), finding.Evidence{}))
@@ -103,6 +105,17 @@ func (j *job) inspectStream(r io.Reader, size int64, member []string, depth int,
 		j.unrecognised(head)
 	}
 	return "unknown"
+}
+
+// readers recycles the head buffers of streams: a PyTorch archive has a
+// member per tensor, and a fresh 4 KiB buffer for each was most of the
+// garbage a large checkpoint made.
+var readers = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, headSize) }}
+
+func getReader(r io.Reader) *bufio.Reader {
+	br := readers.Get().(*bufio.Reader)
+	br.Reset(r)
+	return br
 }
 
 // modelExtensions are file endings that promise a model format.

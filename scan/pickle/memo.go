@@ -54,7 +54,7 @@ func (m *memo) put(i int64, v Value) bool {
 // growth for large slices made the memo the machine's main cost.
 func (m *memo) grow(n int) {
 	if n > cap(m.dense) {
-		c := max(2*cap(m.dense), n, 1024)
+		c := max(2*cap(m.dense), n, 64)
 		d := make([]Value, len(m.dense), c)
 		copy(d, m.dense)
 		s := make([]bool, len(m.set), c)
