@@ -62,7 +62,12 @@ type classifier struct {
 	counts   map[importKey]int
 	seen     []string // imports in order, for the malformed-stream message
 	scanned  map[int64]bool
+	tooMany  bool
 }
+
+// maxDistinctImports bounds the findings one stream can produce; real
+// model files import a few dozen names.
+const maxDistinctImports = 10000
 
 func newClassifier(cfg Config) *classifier {
 	return &classifier{cfg: cfg, byImport: map[importKey]int{}, counts: map[importKey]int{}, scanned: map[int64]bool{}}
@@ -78,6 +83,14 @@ func (c *classifier) Import(imp Import) {
 	k := importKey{imp.Module, imp.Name}
 	c.counts[k]++
 	if _, done := c.byImport[k]; done {
+		return
+	}
+	if len(c.byImport) >= maxDistinctImports {
+		if !c.tooMany {
+			c.tooMany = true
+			c.findings = append(c.findings, finding.New(finding.LimitReached, c.loc(imp.Offset),
+				fmt.Sprintf("more than %d distinct imports: the rest were not classified", maxDistinctImports), finding.Evidence{}))
+		}
 		return
 	}
 	c.seen = append(c.seen, imp.Module+"."+imp.Name)
@@ -122,6 +135,10 @@ func describe(imp Import) string {
 
 func (c *classifier) Call(call Call) {
 	if call.Callee.K == KGlobal && call.Callee.O != nil && mutates(call.Op) {
+		k := importKey{call.Callee.O.Module, call.Callee.O.Name + "#" + call.Op}
+		if c.counts[k]++; c.counts[k] > 1 {
+			return // one finding per patched object and operation
+		}
 		c.findings = append(c.findings, finding.New(finding.PickleDangerous, c.loc(call.Offset),
 			fmt.Sprintf("%s changes the imported object %s itself (monkey-patching a module or class)", call.Op, call.Callee.GlobalName()),
 			finding.Evidence{Import: call.Callee.GlobalName(), Call: renderCall(call)}))
@@ -159,8 +176,15 @@ func (c *classifier) escalateCodeArgs(call Call) {
 	if !ok || i < 0 || c.findings[i].Rule != finding.PickleUnknownImport {
 		return
 	}
+	// The first calls tell; checking every one of a million calls to the
+	// same class would make the scan quadratic.
+	ck := importKey{k.module, k.name + "#args"}
+	if c.counts[ck]++; c.counts[ck] > 32 {
+		return
+	}
+	budget := 256
 	for _, a := range call.Args {
-		if s, ok := codeLike(a, 0); ok {
+		if s, ok := codeLike(a, 0, &budget); ok {
 			f := &c.findings[i]
 			f.Rule, f.Severity = finding.PickleDangerous, finding.Critical
 			f.Message += fmt.Sprintf("; it is called with code or a shell command (%q)", truncate(s, 80))
@@ -350,7 +374,10 @@ var codeMarkers = []string{"__import__", "import os", "import subprocess", "os.s
 	"$(", "`", "/bin/sh", "/bin/bash", "sh -c", "bash -c", "cmd.exe", "powershell", "curl ", "wget ", "| sh", "|sh",
 	"rm -rf", "nc -e", "/dev/tcp/", "chmod +x", "base64 -d", "python -c", "python3 -c", "whoami", "; id"}
 
-func codeLike(v Value, depth int) (string, bool) {
+func codeLike(v Value, depth int, budget *int) (string, bool) {
+	if *budget--; *budget < 0 {
+		return "", false
+	}
 	switch v.K {
 	case KStr, KBytes:
 		for _, m := range codeMarkers {
@@ -361,7 +388,7 @@ func codeLike(v Value, depth int) (string, bool) {
 	case KTuple, KList:
 		if depth < 3 && v.O != nil {
 			for _, it := range v.O.Items {
-				if s, ok := codeLike(it, depth+1); ok {
+				if s, ok := codeLike(it, depth+1, budget); ok {
 					return s, true
 				}
 			}

@@ -14,9 +14,12 @@ import (
 // fuzzSeeds are real pickles written by the real libraries (the project's
 // corpus) plus the crafted bypass streams of the unit tests.
 func fuzzSeeds(f *testing.F) {
-	paths, _ := filepath.Glob("../../testdata/corpus/*/*.pkl")
-	more, _ := filepath.Glob("testdata/seeds/*")
-	for _, p := range append(paths, more...) {
+	var paths []string
+	for _, pat := range []string{"../../testdata/corpus/*/*/*.pkl", "../../testdata/corpus/*/*/*.pickle", "testdata/seeds/*"} {
+		m, _ := filepath.Glob(pat)
+		paths = append(paths, m...)
+	}
+	for _, p := range paths {
 		b, err := os.ReadFile(p)
 		if err == nil && len(b) < 1<<20 {
 			f.Add(b)

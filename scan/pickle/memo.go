@@ -33,7 +33,11 @@ func (m *memo) put(i int64, v Value) bool {
 		}
 		return had
 	}
-	if i <= int64(len(m.dense))+1024 && m.sparse == nil {
+	// Dense only while the stream stays dense: an index may run ahead of
+	// the entry count by a bounded amount, so a stream that PUTs at every
+	// 1024th index cannot make the slice grow a thousand times faster than
+	// max_memo allows.
+	if i <= int64(len(m.dense))+1024 && i <= 2*int64(m.n)+1024 && m.sparse == nil {
 		m.grow(int(i) + 1)
 		m.dense[i], m.set[i] = v, true
 		m.n++

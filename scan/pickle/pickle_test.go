@@ -1,6 +1,7 @@
 package pickle
 
 import (
+	"runtime"
 	"strings"
 	"testing"
 
@@ -193,5 +194,42 @@ func TestLimits(t *testing.T) {
 	fs, res := ScanBytes(p.stop(), Config{Policy: pol, Options: Options{Limits: lim}})
 	if res.Complete || !hasFinding(fs, finding.LimitReached, "stack") {
 		t.Errorf("stack limit not reported: %+v", fs)
+	}
+}
+
+// Hostile shapes that once made the machine do unbounded work: memo
+// indices that stride far apart, and values nested wide and deep.
+func TestHostileShapesStayBounded(t *testing.T) {
+	stride := asm{}.proto(2).op(opNone)
+	for i := 0; i < 20000; i++ {
+		n := uint32(i) * 1024
+		stride = stride.op(opLongBinPut, byte(n), byte(n>>8), byte(n>>16), byte(n>>24))
+	}
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	_, res := ScanBytes(stride.stop(), Config{Policy: pol})
+	runtime.ReadMemStats(&after)
+	if !res.Complete {
+		t.Fatalf("strided memo: %+v", res.Issues)
+	}
+	if grew := after.TotalAlloc - before.TotalAlloc; grew > 64<<20 {
+		t.Errorf("20,000 strided memo entries allocated %d MiB", grew>>20)
+	}
+
+	wide := asm{}.proto(2).global("mypkg", "f")
+	for d := 0; d < 7; d++ {
+		wide = wide.op(opMark)
+	}
+	for d := 0; d < 7; d++ {
+		for k := 0; k < 60; k++ {
+			wide = wide.op(opNone)
+		}
+		wide = wide.op(opList)
+	}
+	fs := scanAsm(t, wide.op(opTuple1, opReduce).stop())
+	for _, f := range fs {
+		if len(f.Evidence.Call) > 1000 {
+			t.Errorf("evidence of %d bytes", len(f.Evidence.Call))
+		}
 	}
 }

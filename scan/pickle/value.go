@@ -128,8 +128,12 @@ func (v Value) String() string {
 	return s
 }
 
+// renderBudget bounds the work of rendering, not only its output: a
+// crafted value can nest wide containers deeply.
+const renderBudget = 600
+
 func (v Value) render(b *strings.Builder, depth int) {
-	if depth > 6 {
+	if depth > 6 || b.Len() > renderBudget {
 		b.WriteString("...")
 		return
 	}
