@@ -123,9 +123,16 @@ func (p *Policy) Classify(module, name string) Decision {
 		cands = append(cands, [2]string{m, n})
 	}
 	best := Decision{Class: Unknown, Resolved: module + "." + name}
+	// The user's own deny entries win over everything.
+	for _, c := range cands {
+		comps := append(strings.Split(c[0], "."), strings.Split(c[1], ".")...)
+		if i := p.denyIndex(comps, defaultDeny, len(p.deny)); i >= 0 {
+			return Decision{Class: Denied, Entry: strings.Join(p.deny[i], "."), Resolved: strings.Join(comps, ".")}
+		}
+	}
 	// An exact allow entry names one verified callable; it wins over the
-	// broad component matching of the deny list (torch.jit._pickle is a
-	// real TorchScript module, not the pickle module).
+	// broad component matching of the default deny list (torch.jit._pickle
+	// is a real TorchScript module, not the pickle module).
 	for _, ap := range p.allow {
 		if ap.exact && ap.matches(module, name) {
 			return Decision{Class: Allowed, Entry: ap.text, Resolved: module + "." + name}
@@ -133,12 +140,8 @@ func (p *Policy) Classify(module, name string) Decision {
 	}
 	for _, c := range cands {
 		comps := append(strings.Split(c[0], "."), strings.Split(c[1], ".")...)
-		if i := p.denyIndex(comps); i >= 0 {
-			cls := Dangerous
-			if i >= defaultDeny {
-				cls = Denied
-			}
-			return Decision{Class: cls, Entry: strings.Join(p.deny[i], "."), Resolved: strings.Join(comps, ".")}
+		if i := p.denyIndex(comps, 0, min(defaultDeny, len(p.deny))); i >= 0 {
+			return Decision{Class: Dangerous, Entry: strings.Join(p.deny[i], "."), Resolved: strings.Join(comps, ".")}
 		}
 	}
 	for _, c := range cands {
@@ -151,11 +154,11 @@ func (p *Policy) Classify(module, name string) Decision {
 	return best
 }
 
-// denyIndex returns the index of the first deny entry whose components stand
-// contiguously anywhere in comps, or -1.
-func (p *Policy) denyIndex(comps []string) int {
-	for i, d := range p.deny {
-		if containsRun(comps, d) {
+// denyIndex returns the index of the first deny entry in [from, to) whose
+// components stand contiguously anywhere in comps, or -1.
+func (p *Policy) denyIndex(comps []string, from, to int) int {
+	for i := from; i < to; i++ {
+		if containsRun(comps, p.deny[i]) {
 			return i
 		}
 	}

@@ -114,8 +114,8 @@ func parse(r io.Reader, base *Policy) (*Policy, error) {
 	p.Allow = append(p.Allow, f.Allow...)
 	p.Deny = append(p.Deny, f.Deny...)
 	if !f.Limits.IsZero() {
-		lim := p.Limits
-		if err := f.Limits.Decode(&lim); err != nil {
+		lim, err := decodeLimits(&f.Limits, p.Limits)
+		if err != nil {
 			return nil, fmt.Errorf("limits: %w", err)
 		}
 		p.Limits = lim
@@ -124,6 +124,21 @@ func parse(r io.Reader, base *Policy) (*Policy, error) {
 		return nil, err
 	}
 	return p, p.Limits.validate()
+}
+
+// decodeLimits lays the limits a file sets over base, rejecting unknown
+// keys: a misspelt limit must not silently keep its default.
+func decodeLimits(n *yaml.Node, base Limits) (Limits, error) {
+	b, err := yaml.Marshal(n)
+	if err != nil {
+		return base, err
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(b))
+	dec.KnownFields(true)
+	if err := dec.Decode(&base); err != nil {
+		return base, err
+	}
+	return base, nil
 }
 
 func (l Limits) validate() error {

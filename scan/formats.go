@@ -43,6 +43,7 @@ func (j *job) nested(member []string, depth int) pickle.NestedFunc {
 		sub := newJob(j.ctx, j.pol, j.path)
 		sub.read = j.read
 		sub.inspectAt(bytes.NewReader(data), int64(len(data)), child(member, where), depth+1, false)
+		j.read = sub.read // nested bytes count against the file's budget too
 		j.streams = append(j.streams, sub.streams...)
 		return sub.findings
 	}
