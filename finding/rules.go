@@ -38,6 +38,7 @@ const (
 	PickleExecutable    = "MW107"
 	PickleDenied        = "MW108"
 	PickleTrailing      = "MW109"
+	ExternalLoad        = "MW110"
 	NotInspected        = "MW201"
 	LimitReached        = "MW202"
 	ArchiveAnomaly      = "MW203"
@@ -92,6 +93,11 @@ var rules = []Rule{
 		"Bytes follow the last pickle stream and are not a pickle",
 		"pickle.load stops at STOP and never reads what follows, but other loaders or a second load call might; the bytes are reported so nothing is silently ignored.",
 		"A valid pickle followed by 200 bytes of text.",
+		supplyChain},
+	{ExternalLoad, "external-file-load", High,
+		"Loading the pickle makes the loader read another file and unpickle what it holds",
+		"Old joblib dumps name a side file per array that joblib loads with numpy.load(allow_pickle=True). A name that is absolute or climbs out of the model's folder reaches any file on the machine, such as one an attacker dropped earlier; a side file next to the dump is scanned with it and this finding is informational.",
+		"A pickle whose joblib NDArrayWrapper has filename \"/tmp/payload.npy\".",
 		supplyChain},
 	{NotInspected, "not-inspected", High,
 		"Content could not be inspected: encrypted, or compressed with an unsupported method",

@@ -1,9 +1,5 @@
 package policy
 
-import "go.yaml.in/yaml/v3"
-
-func yamlUnmarshal(b []byte, v any) error { return yaml.Unmarshal(b, v) }
-
 // python2Name maps a Python 2 module and name to the Python 3 name that the
 // unpickler imports instead when a stream's protocol is below 3 and
 // fix_imports is on (the default). A stream chooses its own protocol, so

@@ -37,15 +37,6 @@ type allowPattern struct {
 	text   string
 }
 
-// defaultDeny is how many deny entries came from the embedded default.
-var defaultDeny = func() int {
-	n := 0
-	var f file
-	_ = yamlUnmarshal(defaultYAML, &f)
-	n = len(f.Deny)
-	return n
-}()
-
 func (p *Policy) compile() error {
 	p.allow = p.allow[:0]
 	for _, e := range p.Allow {
@@ -126,7 +117,7 @@ func (p *Policy) Classify(module, name string) Decision {
 	// The user's own deny entries win over everything.
 	for _, c := range cands {
 		comps := append(strings.Split(c[0], "."), strings.Split(c[1], ".")...)
-		if i := p.denyIndex(comps, defaultDeny, len(p.deny)); i >= 0 {
+		if i := p.denyIndex(comps, p.defaultDeny, len(p.deny)); i >= 0 {
 			return Decision{Class: Denied, Entry: strings.Join(p.deny[i], "."), Resolved: strings.Join(comps, ".")}
 		}
 	}
@@ -140,7 +131,7 @@ func (p *Policy) Classify(module, name string) Decision {
 	}
 	for _, c := range cands {
 		comps := append(strings.Split(c[0], "."), strings.Split(c[1], ".")...)
-		if i := p.denyIndex(comps, 0, min(defaultDeny, len(p.deny))); i >= 0 {
+		if i := p.denyIndex(comps, 0, min(p.defaultDeny, len(p.deny))); i >= 0 {
 			return Decision{Class: Dangerous, Entry: strings.Join(p.deny[i], "."), Resolved: strings.Join(comps, ".")}
 		}
 	}

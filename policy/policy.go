@@ -9,11 +9,13 @@ package policy
 
 import (
 	"bytes"
-	_ "embed"
+	"embed"
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
+	"strings"
 	"time"
 
 	"go.yaml.in/yaml/v3"
@@ -23,6 +25,26 @@ import (
 
 //go:embed default.yaml
 var defaultYAML []byte
+
+// generated holds the exact class lists generated from the real libraries
+// (see scripts/gen_allowlist.py): one module:qualname a line, # comments.
+//
+//go:embed allowlist/*.txt
+var generated embed.FS
+
+func generatedAllow() []string {
+	var out []string
+	files, _ := fs.Glob(generated, "allowlist/*.txt")
+	for _, name := range files {
+		b, _ := generated.ReadFile(name)
+		for _, line := range strings.Split(string(b), "\n") {
+			if line = strings.TrimSpace(line); line != "" && !strings.HasPrefix(line, "#") {
+				out = append(out, line)
+			}
+		}
+	}
+	return out
+}
 
 // DefaultYAML returns the embedded default policy as written.
 func DefaultYAML() []byte { return append([]byte(nil), defaultYAML...) }
@@ -53,8 +75,9 @@ type Policy struct {
 	Deny    []string         `yaml:"deny" json:"deny"`
 	Limits  Limits           `yaml:"limits" json:"limits"`
 
-	allow []allowPattern
-	deny  [][]string
+	allow       []allowPattern
+	deny        [][]string
+	defaultDeny int // deny[:defaultDeny] came from the default policy
 }
 
 // file is the on-disk shape; pointers tell "unset" from zero.
@@ -68,7 +91,7 @@ type file struct {
 
 // Default returns the embedded default policy.
 func Default() *Policy {
-	p, err := parse(bytes.NewReader(defaultYAML), nil)
+	p, err := parse(bytes.NewReader(defaultYAML), &Policy{FailOn: finding.Medium, Allow: generatedAllow(), Limits: Limits{}}, true)
 	if err != nil {
 		panic("policy: the embedded default policy is invalid: " + err.Error())
 	}
@@ -82,7 +105,7 @@ func Load(path string) (*Policy, error) {
 		return nil, fmt.Errorf("reading policy: %w", err)
 	}
 	defer f.Close()
-	p, err := parse(io.LimitReader(f, 4<<20), Default())
+	p, err := parse(io.LimitReader(f, 4<<20), Default(), false)
 	if err != nil {
 		return nil, fmt.Errorf("policy %s: %w", path, err)
 	}
@@ -90,9 +113,12 @@ func Load(path string) (*Policy, error) {
 }
 
 // Parse reads a policy document and lays it over the default policy.
-func Parse(r io.Reader) (*Policy, error) { return parse(r, Default()) }
+func Parse(r io.Reader) (*Policy, error) { return parse(r, Default(), false) }
 
-func parse(r io.Reader, base *Policy) (*Policy, error) {
+// parse lays a policy document over base. The default document is parsed
+// over the generated allowlist with asDefault set: its deny entries are
+// the default ones, which decides between MW101 and MW108.
+func parse(r io.Reader, base *Policy, asDefault bool) (*Policy, error) {
 	dec := yaml.NewDecoder(r)
 	dec.KnownFields(true)
 	var f file
@@ -107,12 +133,16 @@ func parse(r io.Reader, base *Policy) (*Policy, error) {
 		p.FailOn, p.Limits = base.FailOn, base.Limits
 		p.Allow = append(p.Allow, base.Allow...)
 		p.Deny = append(p.Deny, base.Deny...)
+		p.defaultDeny = base.defaultDeny
 	}
 	if f.FailOn != nil {
 		p.FailOn = *f.FailOn
 	}
 	p.Allow = append(p.Allow, f.Allow...)
 	p.Deny = append(p.Deny, f.Deny...)
+	if asDefault {
+		p.defaultDeny = len(p.Deny)
+	}
 	if !f.Limits.IsZero() {
 		lim, err := decodeLimits(&f.Limits, p.Limits)
 		if err != nil {

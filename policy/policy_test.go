@@ -80,7 +80,7 @@ func TestYAMLRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, err := parse(strings.NewReader(string(b)), nil)
+	p, err := parse(strings.NewReader(string(b)), nil, true)
 	if err != nil {
 		t.Fatalf("rendered policy does not parse: %v\n%s", err, b)
 	}

@@ -21,7 +21,26 @@ const (
 	kindCompressed
 	kindNPY
 	kindTorchLegacy
-	kindPickle
+	kindPickle      // certainly a pickle: scan it and report whatever is wrong
+	kindMaybePickle // may be a pickle: scan it, and keep the result if it imports or completes
+)
+
+// role says what a stream is to the loaders that would read it, which
+// decides how much evidence detection asks for.
+type role int
+
+const (
+	// roleFile is a file named on the command line or found in a directory.
+	roleFile role = iota
+	// roleLoaded is an archive member that a loader unpickles by its name
+	// (data.pkl, constants.pkl, any *.pkl), or the content of a compressed
+	// file.
+	roleLoaded
+	// roleMember is any other inner stream: archive members, nested bytes.
+	roleMember
+	// roleStorage is raw tensor storage in a PyTorch archive: thousands of
+	// members of arbitrary bytes that torch never unpickles.
+	roleStorage
 )
 
 // headSize is how much of a stream detection looks at: enough for the tar
@@ -41,7 +60,15 @@ var legacyTorchMagic = []byte{0x80, 0x02, 0x8a, 0x0a, 0x6c, 0xfc, 0x9c, 0x46, 0x
 // begin like a pickle or a zlib stream by chance. An inner pickle must prove
 // itself by running; a top-level file that starts like a pickle is one,
 // broken or not.
-func detect(head []byte, inner bool) (kind, compress.Method) {
+//
+// A pickle needs no header: CPython's unpickler accepts any opcode first. So
+// a stream that starts with an opcode byte is scanned as a pickle; unless it
+// announces itself with PROTO (and is not raw storage), the result is kept
+// only if the stream imports something or completes, since a stream that
+// breaks before any import runs nothing when loaded. Raw tensor storage is
+// held to a head-only sniff: torch never unpickles it, and probing thousands
+// of arbitrary members would make cost follow the file, not the pickle.
+func detect(head []byte, r role) (kind, compress.Method) {
 	switch {
 	case zipx.IsZip(head):
 		return kindZip, ""
@@ -51,32 +78,80 @@ func detect(head []byte, inner bool) (kind, compress.Method) {
 		return kindNPY, ""
 	case bytes.HasPrefix(head, legacyTorchMagic):
 		return kindTorchLegacy, ""
-	case len(head) >= 2 && head[0] == 0x80 && head[1] <= pickle.HighestProtocol && (!inner || sniffPickle(head)):
-		return kindPickle, ""
 	case isTar(head):
 		return kindTar, ""
+	}
+	if r == roleStorage {
+		if sniffPickle(head) {
+			return kindPickle, ""
+		}
+		if m, ok := compress.Detect(head); ok {
+			return kindCompressed, m
+		}
+		return kindUnknown, ""
+	}
+	if len(head) >= 2 && head[0] == 0x80 && head[1] <= pickle.HighestProtocol {
+		if r == roleMember {
+			return kindMaybePickle, ""
+		}
+		return kindPickle, ""
 	}
 	if m, ok := compress.Detect(head); ok {
 		return kindCompressed, m
 	}
-	if sniffPickle(head) {
-		return kindPickle, ""
+	if len(head) > 0 && pickle.OpName(head[0]) != "" {
+		return kindMaybePickle, ""
 	}
 	return kindUnknown, ""
 }
 
+// isTar accepts POSIX (ustar) headers and the older V7 layout that
+// Python's tarfile, and so legacy torch.load, still reads: a header whose
+// checksum is right and whose name is a NUL-terminated string.
 func isTar(head []byte) bool {
-	return len(head) >= 262 && (bytes.Equal(head[257:262], []byte("ustar")))
+	if len(head) < 512 {
+		return false
+	}
+	if bytes.Equal(head[257:262], []byte("ustar")) {
+		return true
+	}
+	if head[0] == 0 || bytes.IndexByte(head[:100], 0) < 0 {
+		return false
+	}
+	want, ok := octal(head[148:156])
+	if !ok {
+		return false
+	}
+	var sum int64
+	for i, b := range head[:512] {
+		if i >= 148 && i < 156 {
+			b = ' '
+		}
+		sum += int64(b)
+	}
+	return sum == want
 }
 
-// textPickleStarts are opcodes a pickle can begin with.
-var textPickleStarts = []byte("(]}).cdilNIJKLMFGSTUVXgh\x80")
+func octal(b []byte) (int64, bool) {
+	b = bytes.Trim(b, " \x00")
+	if len(b) == 0 {
+		return 0, false
+	}
+	var v int64
+	for _, c := range b {
+		if c < '0' || c > '7' {
+			return 0, false
+		}
+		v = v*8 + int64(c-'0')
+	}
+	return v, true
+}
 
 // sniffPickle accepts a head that the machine can run as a pickle: it
 // reaches STOP, imports a well-formed name, or runs many opcodes cleanly
 // until the head runs out (a long pickle whose imports come later).
 func sniffPickle(head []byte) bool {
-	if len(head) == 0 || bytes.IndexByte(textPickleStarts, head[0]) < 0 {
+	if len(head) == 0 || pickle.OpName(head[0]) == "" {
 		return false
 	}
 	res := pickle.AnalyzeBytes(head, pickle.Options{Streams: 1, TrailingData: true})

@@ -7,7 +7,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"path"
+	"path/filepath"
 	"strings"
 
 	"github.com/modelward/modelward/finding"
@@ -21,7 +23,27 @@ import (
 // pickle scans a pickle stream. streams > 0 caps the concatenated streams
 // read (legacy PyTorch files hold five, then raw storage bytes).
 func (j *job) pickle(r io.Reader, size int64, member []string, depth, streams int, trailingData bool) string {
+	fs, _, format := j.runPickle(r, size, member, depth, streams, trailingData)
 	j.stream(member)
+	j.add(fs...)
+	return format
+}
+
+// probePickle scans a stream that may be a pickle and keeps the result only
+// if it is one that does something: it imports a name or completes. A
+// stream that breaks before any import runs nothing when loaded.
+func (j *job) probePickle(r io.Reader, size int64, member []string, depth int) string {
+	fs, res, format := j.runPickle(r, size, member, depth, 0, false)
+	if res.Imports == 0 && res.Streams == 0 {
+		return ""
+	}
+	j.recognised = true
+	j.stream(member)
+	j.add(fs...)
+	return format
+}
+
+func (j *job) runPickle(r io.Reader, size int64, member []string, depth, streams int, trailingData bool) ([]finding.Finding, *pickle.Result, string) {
 	hook := &joblib.Hook{}
 	cfg := pickle.Config{
 		Policy:   j.pol,
@@ -29,12 +51,12 @@ func (j *job) pickle(r io.Reader, size int64, member []string, depth, streams in
 		Nested:   j.nested(member, depth),
 		Options:  pickle.Options{Hook: hook.Build, Streams: streams, TrailingData: trailingData, SizeHint: max(size, 0)},
 	}
-	fs, _ := pickle.Scan(j.budget(r), cfg)
-	j.add(fs...)
-	if hook.Arrays > 0 {
-		return "joblib"
+	fs, res := pickle.Scan(j.budget(r), cfg)
+	fs = append(fs, j.externalFiles(hook, member)...)
+	if hook.Arrays > 0 || len(hook.External) > 0 {
+		return fs, res, "joblib"
 	}
-	return "pickle"
+	return fs, res, "pickle"
 }
 
 // nested scans bytes found inside a pickle as content of their own.
@@ -42,7 +64,7 @@ func (j *job) nested(member []string, depth int) pickle.NestedFunc {
 	return func(data []byte, where string) []finding.Finding {
 		sub := newJob(j.ctx, j.pol, j.path)
 		sub.read = j.read
-		sub.inspectAt(bytes.NewReader(data), int64(len(data)), child(member, where), depth+1, false)
+		sub.inspectAt(bytes.NewReader(data), int64(len(data)), child(member, where), depth+1, roleMember)
 		j.read = sub.read // nested bytes count against the file's budget too
 		j.streams = append(j.streams, sub.streams...)
 		return sub.findings
@@ -63,7 +85,7 @@ func (j *job) zip(r io.ReaderAt, size int64, member []string, depth int) string 
 		if e.IsDir() || j.ctx.Err() != nil {
 			continue
 		}
-		j.zipMember(a, e, member, depth)
+		j.zipMember(a, e, member, depth, memberRole(format, e.Name))
 	}
 	for _, an := range a.Anomalies() {
 		j.anomaly(member, string(an.Kind), an.Entry, an.Detail)
@@ -71,14 +93,28 @@ func (j *job) zip(r io.ReaderAt, size int64, member []string, depth int) string 
 	return format
 }
 
-func (j *job) zipMember(a *zipx.Archive, e *zipx.Entry, member []string, depth int) {
+func (j *job) zipMember(a *zipx.Archive, e *zipx.Entry, member []string, depth int, ro role) {
 	rc, err := a.Open(e)
 	if err != nil {
 		j.archiveError(child(member, e.Name), err, "archive member")
 		return
 	}
 	defer rc.Close()
-	j.inspectStream(rc, int64(e.UncompressedSize), child(member, e.Name), depth+1, false)
+	j.inspectStream(rc, int64(e.UncompressedSize), child(member, e.Name), depth+1, ro)
+}
+
+// memberRole tells a member's role from the archive's layout and the
+// member's name: PyTorch keeps tensor storage under <archive>/data/, and
+// loaders unpickle members by name.
+func memberRole(format, name string) role {
+	if (format == "pytorch-zip" || format == "torchscript") && strings.Contains(name, "/data/") {
+		return roleStorage
+	}
+	switch strings.ToLower(path.Ext(name)) {
+	case ".pkl", ".pickle", ".joblib", ".pt", ".pth", ".bin", ".ckpt":
+		return roleLoaded
+	}
+	return roleMember
 }
 
 // zipFormat names what a zip holds, by its layout.
@@ -157,28 +193,34 @@ func (j *job) tar(r io.Reader, member []string, depth int) string {
 		}
 		// The legacy tar format interleaves pickles with raw storage bytes.
 		raw := name == "storages" || name == "tensors"
-		j.tarMember(tr, h, child(member, name), depth, raw)
+		ro := memberRole("", name)
+		if name == "pickle" || name == "sys_info" {
+			ro = roleLoaded
+		}
+		j.tarMember(tr, h, child(member, name), depth, raw, ro)
 	}
 	return format
 }
 
-func (j *job) tarMember(r io.Reader, h *tar.Header, member []string, depth int, rawAfterPickles bool) {
+func (j *job) tarMember(r io.Reader, h *tar.Header, member []string, depth int, rawAfterPickles bool, ro role) {
 	if rawAfterPickles {
 		br := bufio.NewReader(r)
-		if head, _ := br.Peek(2); len(head) == 2 && head[0] == 0x80 {
+		if head, _ := br.Peek(1); len(head) == 1 && pickle.OpName(head[0]) != "" {
+			j.recognised = true
 			j.pickle(br, h.Size, member, depth+1, 0, true)
 			return
 		}
 		r = br
 	}
-	j.inspectStream(r, h.Size, member, depth+1, false)
+	j.inspectStream(r, h.Size, member, depth+1, ro)
 }
 
 // compressed inspects what a compressed stream holds. Inside an archive a
 // stream must first decompress cleanly for a while (probeSize bytes, or to
 // its end) before it counts as compressed: raw tensor bytes can begin with
 // a valid zlib header by chance.
-func (j *job) compressed(r io.Reader, size int64, m compress.Method, member []string, depth int, top bool) string {
+func (j *job) compressed(r io.Reader, size int64, m compress.Method, member []string, depth int, ro role) string {
+	top := ro == roleFile
 	lim := j.pol.Limits
 	dr, err := compress.NewReader(m, r, size, compress.Limits{MaxBytes: lim.MaxDecompressedBytes, MaxRatio: lim.MaxCompressionRatio})
 	if err != nil {
@@ -194,8 +236,13 @@ func (j *job) compressed(r io.Reader, size int64, m compress.Method, member []st
 		return "data"
 	}
 	j.recognised = true
-	inner := j.inspectStream(&errTrap{r: br, j: j, member: member, what: string(m) + " stream"}, -1, member, depth+1, false)
-	return string(m) + "/" + inner
+	// A compressed file is read whole by its loader (joblib, gzip.open).
+	inner := ro
+	if top {
+		inner = roleLoaded
+	}
+	format := j.inspectStream(&errTrap{r: br, j: j, member: member, what: string(m) + " stream"}, -1, member, depth+1, inner)
+	return string(m) + "/" + format
 }
 
 const probeSize = 4096
@@ -236,4 +283,47 @@ func (j *job) npy(r io.Reader, member []string, depth int) string {
 	j.streams = j.streams[:len(j.streams)-1]
 	j.pickle(br, -1, child(member, fmt.Sprintf("<object pickle@%d>", h.DataOffset)), depth, 1, false)
 	return "npy"
+}
+
+// externalFiles reports the files an old joblib dump makes joblib load with
+// numpy.load(allow_pickle=True). A name that is absolute or climbs out of
+// the dump's folder reaches any file on the machine; a plain name next to
+// the dump is scanned here, as part of this file.
+func (j *job) externalFiles(h *joblib.Hook, member []string) []finding.Finding {
+	var out []finding.Finding
+	for _, ext := range h.External {
+		loc := j.loc(member, ext.Offset)
+		clean := filepath.Clean(filepath.FromSlash(ext.Name))
+		if filepath.IsAbs(clean) || clean == ".." || strings.HasPrefix(clean, ".."+string(filepath.Separator)) || strings.ContainsRune(ext.Name, 0) {
+			out = append(out, finding.New(finding.ExternalLoad, loc,
+				fmt.Sprintf("joblib loads %q, outside the model's folder, with numpy.load(allow_pickle=True)", ext.Name),
+				finding.Evidence{Detail: ext.Name}))
+			continue
+		}
+		out = append(out, finding.New(finding.ExternalLoad, loc,
+			fmt.Sprintf("joblib loads the side file %q with numpy.load(allow_pickle=True); it is scanned with this file", ext.Name),
+			finding.Evidence{Detail: ext.Name}))
+		out[len(out)-1].Severity = finding.Info
+		if len(member) == 0 {
+			out = append(out, j.sideFile(filepath.Join(filepath.Dir(j.path), clean), ext.Name)...)
+		}
+	}
+	return out
+}
+
+// sideFile scans a file next to the dump, if it is a regular file.
+func (j *job) sideFile(path, name string) []finding.Finding {
+	info, err := os.Lstat(path)
+	if err != nil || !info.Mode().IsRegular() {
+		return []finding.Finding{finding.New(finding.NotInspected, j.loc([]string{name}, -1),
+			fmt.Sprintf("joblib side file %q is missing or not a regular file: not inspected", name), finding.Evidence{})}
+	}
+	fh, err := os.Open(path)
+	if err != nil {
+		return []finding.Finding{finding.New(finding.NotInspected, j.loc([]string{name}, -1), "cannot read side file: "+err.Error(), finding.Evidence{})}
+	}
+	defer fh.Close()
+	sub := newJob(j.ctx, j.pol, j.path)
+	sub.inspectAt(ctxReaderAt{j.ctx, fh}, info.Size(), []string{name}, 1, roleLoaded)
+	return sub.findings
 }

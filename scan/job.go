@@ -51,7 +51,7 @@ func child(member []string, name string) []string {
 
 // inspectAt inspects random-access content: archives are read in place,
 // everything else as a stream.
-func (j *job) inspectAt(r io.ReaderAt, size int64, member []string, depth int, top bool) string {
+func (j *job) inspectAt(r io.ReaderAt, size int64, member []string, depth int, ro role) string {
 	head := make([]byte, min(size, headSize))
 	n, err := r.ReadAt(head, 0)
 	if err != nil && !errors.Is(err, io.EOF) {
@@ -59,18 +59,18 @@ func (j *job) inspectAt(r io.ReaderAt, size int64, member []string, depth int, t
 		return "unreadable"
 	}
 	head = head[:n]
-	k, _ := detect(head, !top)
+	k, _ := detect(head, ro)
 	switch k {
 	case kindZip:
 		return j.zip(r, size, member, depth)
 	case kindSevenZip:
 		return j.sevenZip(r, size, member, depth)
 	}
-	return j.inspectStream(io.NewSectionReader(r, 0, size), size, member, depth, top)
+	return j.inspectStream(io.NewSectionReader(r, 0, size), size, member, depth, ro)
 }
 
 // inspectStream inspects sequential content. size is -1 when unknown.
-func (j *job) inspectStream(r io.Reader, size int64, member []string, depth int, top bool) string {
+func (j *job) inspectStream(r io.Reader, size int64, member []string, depth int, ro role) string {
 	if depth > j.pol.Limits.MaxNesting {
 		j.add(finding.New(finding.LimitReached, j.loc(member, -1),
 			fmt.Sprintf("nested more than %d levels deep (max_nesting): not inspected", j.pol.Limits.MaxNesting), finding.Evidence{}))
@@ -83,14 +83,14 @@ func (j *job) inspectStream(r io.Reader, size int64, member []string, depth int,
 		j.add(finding.New(finding.NotInspected, j.loc(member, 0), "cannot read: "+err.Error(), finding.Evidence{}))
 		return "unreadable"
 	}
-	k, method := detect(head, !top)
+	k, method := detect(head, ro)
 	switch k {
 	case kindZip, kindSevenZip:
 		return j.spool(br, member, depth)
 	case kindTar:
 		return j.tar(br, member, depth)
 	case kindCompressed:
-		return j.compressed(br, size, method, member, depth, top)
+		return j.compressed(br, size, method, member, depth, ro)
 	case kindNPY:
 		return j.npy(br, member, depth)
 	case kindTorchLegacy:
@@ -100,8 +100,12 @@ func (j *job) inspectStream(r io.Reader, size int64, member []string, depth int,
 	case kindPickle:
 		j.recognised = true
 		return j.pickle(br, size, member, depth, 0, false)
+	case kindMaybePickle:
+		if format := j.probePickle(br, size, member, depth); format != "" {
+			return format
+		}
 	}
-	if top {
+	if ro == roleFile {
 		j.unrecognised(head)
 	}
 	return "unknown"
@@ -177,7 +181,7 @@ func (j *job) spool(r io.Reader, member []string, depth int) string {
 			fmt.Sprintf("nested archive larger than max_decompressed_bytes (%d): not inspected", j.pol.Limits.MaxDecompressedBytes), finding.Evidence{}))
 		return "archive"
 	}
-	return j.inspectAt(ctxReaderAt{j.ctx, tmp}, n, member, depth, false)
+	return j.inspectAt(ctxReaderAt{j.ctx, tmp}, n, member, depth, roleMember)
 }
 
 // ctxReaderAt stops reads once the scan's context is done, which is how a

@@ -172,7 +172,7 @@ func (s *Scanner) ScanFile(ctx context.Context, path string) FileResult {
 	ctx, cancel := context.WithTimeout(ctx, lim.FileTimeout)
 	defer cancel()
 	j := newJob(ctx, s.opt.Policy, path)
-	fr.Format = j.inspectAt(ctxReaderAt{ctx, f}, fr.Size, nil, 0, true)
+	fr.Format = j.inspectAt(ctxReaderAt{ctx, f}, fr.Size, nil, 0, roleFile)
 	if ctx.Err() != nil && !errors.Is(context.Cause(ctx), context.Canceled) {
 		j.add(finding.New(finding.LimitReached, finding.Location{Path: path, Offset: -1},
 			fmt.Sprintf("scanning took longer than file_timeout (%s): the rest was not inspected", lim.FileTimeout), finding.Evidence{}))

@@ -30,7 +30,7 @@ func (j *job) sevenZip(r io.ReaderAt, size int64, member []string, depth int) st
 			j.archiveError(child(member, e.Name), err, "7z member")
 			continue
 		}
-		j.inspectStream(rc, int64(e.Size), child(member, e.Name), depth+1, false)
+		j.inspectStream(rc, int64(e.Size), child(member, e.Name), depth+1, memberRole("", e.Name))
 		rc.Close()
 	}
 	return "7z"

@@ -26,21 +26,43 @@ var wrapperClasses = map[string]bool{
 	"sklearn.externals.joblib.numpy_pickle.NumpyArrayWrapper": true,
 }
 
+// sideFileClasses are the wrappers of joblib before 0.10, which keep each
+// array in a file of its own and load it with numpy.load(allow_pickle=True).
+var sideFileClasses = map[string]bool{
+	"joblib.numpy_pickle_compat.NDArrayWrapper":                    true,
+	"joblib.numpy_pickle_compat.ZNDArrayWrapper":                   true,
+	"sklearn.externals.joblib.numpy_pickle_compat.NDArrayWrapper":  true,
+	"sklearn.externals.joblib.numpy_pickle_compat.ZNDArrayWrapper": true,
+}
+
 // Hook tracks the arrays it has consumed.
 type Hook struct {
 	Arrays      int
 	ArrayBytes  int64
 	ObjectArray int
+	// External lists the files that old-style wrappers make joblib load,
+	// as named in the pickle.
+	External []External
+}
+
+// External is a file a wrapper makes the loader read.
+type External struct {
+	Name   string
+	Offset int64
 }
 
 // Build is a pickle.BuildHook.
 func (h *Hook) Build(m *pickle.Machine, inst pickle.Value) error {
-	if !isWrapper(inst) {
+	cls := wrapperClass(inst)
+	if sideFileClasses[cls] {
+		return h.sideFile(m, inst)
+	}
+	if !wrapperClasses[cls] {
 		return nil
 	}
 	state := inst.O.State
-	if state == nil || state.K != pickle.KDict {
-		return errors.New("joblib array wrapper without a state dictionary: the array data cannot be located")
+	if state == nil || state.K != pickle.KDict || !state.Complete() {
+		return errors.New("joblib array wrapper without a readable state dictionary: the array data cannot be located")
 	}
 	h.Arrays++
 	dt, ok := state.Lookup("dtype")
@@ -84,16 +106,37 @@ func (h *Hook) Build(m *pickle.Machine, inst pickle.Value) error {
 	return nil
 }
 
-func isWrapper(v pickle.Value) bool {
+// sideFile records the file an old-style wrapper loads. Its array data is
+// not inline, so nothing is consumed from the stream.
+func (h *Hook) sideFile(m *pickle.Machine, inst pickle.Value) error {
+	state := inst.O.State
+	if state == nil || state.K != pickle.KDict || !state.Complete() {
+		return errors.New("joblib side-file wrapper without a readable state dictionary")
+	}
+	name, ok := state.Lookup("filename")
+	if !ok || name.K != pickle.KStr || name.I > int64(len(name.S)) {
+		return fmt.Errorf("joblib side-file wrapper whose file name is not a literal string (%s)", name)
+	}
+	h.External = append(h.External, External{Name: name.S, Offset: m.Offset()})
+	return nil
+}
+
+// wrapperClass names the class of an instance built by NEWOBJ, by
+// copyreg.__newobj__ (protocol 2 through a reducer) or by
+// copyreg._reconstructor (protocols 0 and 1); "" for anything else.
+func wrapperClass(v pickle.Value) string {
 	if v.K != pickle.KCall || v.O == nil || v.O.Callee == nil {
-		return false
+		return ""
 	}
-	c := *v.O.Callee
-	if wrapperClasses[c.GlobalName()] {
-		return true
+	switch c := v.O.Callee.GlobalName(); c {
+	case "copyreg._reconstructor", "copyreg.__newobj__", "copyreg.__newobj_ex__", "copy_reg._reconstructor":
+		if len(v.O.Args) > 0 {
+			return v.O.Args[0].GlobalName()
+		}
+		return ""
+	default:
+		return c
 	}
-	// Protocols 0 and 1: copyreg._reconstructor(cls, object, None).
-	return c.GlobalName() == "copyreg._reconstructor" && len(v.O.Args) > 0 && wrapperClasses[v.O.Args[0].GlobalName()]
 }
 
 // dtypeInfo reads a pickled numpy.dtype: numpy.dtype(typestr, align, copy)
@@ -107,16 +150,20 @@ func dtypeInfo(dt pickle.Value) (hasObject bool, itemSize int64, err error) {
 		return false, 0, fmt.Errorf("joblib array wrapper whose dtype is built by %s", g)
 	}
 	typ := dt.O.Args[0].S
+	if strings.HasPrefix(typ, "O") {
+		return true, 0, nil
+	}
+	// NumPy takes the item size of fixed-size types from the type string
+	// and ignores elsize in the state; only flexible types (void, bytes,
+	// str) and structured types carry their size in elsize.
+	flexible := strings.ContainsAny(typ[:1], "VSUa")
 	if st := dt.O.State; st != nil && st.K == pickle.KTuple && st.O != nil && len(st.O.Items) >= 8 {
 		if f := st.O.Items[7]; f.K == pickle.KInt && f.I&1 != 0 {
 			return true, 0, nil
 		}
-		if e := st.O.Items[5]; e.K == pickle.KInt && e.I > 0 {
+		if e := st.O.Items[5]; flexible && e.K == pickle.KInt && e.I > 0 {
 			return false, e.I, nil
 		}
-	}
-	if strings.HasPrefix(typ, "O") {
-		return true, 0, nil
 	}
 	size, err := typeSize(typ)
 	return false, size, err

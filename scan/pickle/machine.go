@@ -851,7 +851,7 @@ func (m *Machine) step(op byte) error {
 		if err != nil {
 			return err
 		}
-		if args.K != KTuple && args.K != KCall && args.K != KUnknown && args.K != KPersID {
+		if lacksMethods(args.K) && args.K != KTuple {
 			return errors.New("REDUCE arguments are not a tuple")
 		}
 		return m.push(m.call("REDUCE", f, argsOf(args), Value{}))
@@ -968,11 +968,26 @@ func (m *Machine) extend(op string, want Kind, items []Value) error {
 		}
 		return nil
 	}
-	if t.K == KList || t.K == KDict || t.K == KTuple || t.K == KSet || t.K == KFrozenSet || t.K == KStr || t.K == KBytes || t.K == KInt || t.K == KNone {
-		return fmt.Errorf("%s on a %s", op, kindName(t.K))
+	if t.K == KBytes && want == KList {
+		return nil // BYTEARRAY8 makes a bytearray, which has append and extend
+	}
+	if lacksMethods(t.K) {
+		return fmt.Errorf("%s on a %s, which has no such method", op, kindName(t.K))
 	}
 	m.obs.Call(Call{Op: op, Callee: *t, Args: items, Offset: m.opAt})
 	return nil
+}
+
+// lacksMethods reports whether values of kind k certainly have none of the
+// methods APPEND, SETITEM and ADDITEMS call on something that is not the
+// container they expect; CPython stops there. Values whose runtime type is
+// unknown (globals, call results) may have them, and are treated as calls.
+func lacksMethods(k Kind) bool {
+	switch k {
+	case KNone, KBool, KInt, KBigInt, KFloat, KStr, KTuple, KFrozenSet, KDict, KSet, KList:
+		return true
+	}
+	return false
 }
 
 func (m *Machine) setItems(op string, kv []Value) error {
@@ -986,8 +1001,14 @@ func (m *Machine) setItems(op string, kv []Value) error {
 		}
 		return nil
 	}
-	if t.K != KCall && t.K != KObject && t.K != KGlobal && t.K != KUnknown && t.K != KPersID {
-		return fmt.Errorf("%s on a %s", op, kindName(t.K))
+	if t.K == KList || t.K == KBytes {
+		// list.__setitem__ and bytearray.__setitem__ exist: CPython carries
+		// on (or stops on a bad index, which cannot be known here), so the
+		// scan carries on too.
+		return nil
+	}
+	if lacksMethods(t.K) {
+		return fmt.Errorf("%s on a %s, which has no __setitem__", op, kindName(t.K))
 	}
 	m.obs.Call(Call{Op: op, Callee: *t, Args: kv, Offset: m.opAt})
 	return nil

@@ -95,18 +95,32 @@ func (o *Object) addPair(k, v Value) {
 	}
 }
 
-// Lookup returns the value stored under a string key in a dict value.
+// Lookup returns the value stored under a string key in a dict value. As
+// in Python, a later item overwrites an earlier one with the same key.
 func (v Value) Lookup(key string) (Value, bool) {
 	if v.K != KDict || v.O == nil {
 		return Value{}, false
 	}
+	var out Value
+	found := false
 	for i := 0; i+1 < len(v.O.Items); i += 2 {
 		k := v.O.Items[i]
 		if k.K == KStr && k.S == key {
-			return v.O.Items[i+1], true
+			out, found = v.O.Items[i+1], true
 		}
 	}
-	return Value{}, false
+	return out, found
+}
+
+// Complete reports whether a container kept all of its items.
+func (v Value) Complete() bool {
+	if v.O == nil {
+		return true
+	}
+	if v.K == KDict {
+		return int64(len(v.O.Items)/2) == v.O.N
+	}
+	return int64(len(v.O.Items)) == v.O.N
 }
 
 // GlobalName returns "module.name" for a global, or "" for anything else.
