@@ -32,23 +32,21 @@ func LimitsFrom(l policy.Limits) Limits {
 
 // Scan analyses a pickle stream and turns what the machine saw into findings.
 func Scan(r io.Reader, cfg Config) ([]finding.Finding, *Result) {
-	c := newClassifier(cfg)
-	cfg.Options.Observer = c
-	if cfg.Options.Limits.MaxOps == 0 {
-		cfg.Options.Limits = LimitsFrom(cfg.Policy.Limits)
-	}
-	res := Analyze(r, cfg.Options)
-	return c.finish(res), res
+	return classify(cfg, func(opt Options) *Result { return Analyze(r, opt) })
 }
 
 // ScanBytes is Scan over an in-memory stream.
 func ScanBytes(b []byte, cfg Config) ([]finding.Finding, *Result) {
+	return classify(cfg, func(opt Options) *Result { return AnalyzeBytes(b, opt) })
+}
+
+func classify(cfg Config, analyze func(Options) *Result) ([]finding.Finding, *Result) {
 	c := newClassifier(cfg)
 	cfg.Options.Observer = c
 	if cfg.Options.Limits.MaxOps == 0 {
 		cfg.Options.Limits = LimitsFrom(cfg.Policy.Limits)
 	}
-	res := AnalyzeBytes(b, cfg.Options)
+	res := analyze(cfg.Options)
 	return c.finish(res), res
 }
 
