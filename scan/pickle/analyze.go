@@ -142,6 +142,11 @@ func (c *classifier) Call(call Call) {
 			finding.Evidence{Import: call.Callee.GlobalName(), Call: renderCall(call)}))
 		return
 	}
+	if call.Callee.K == KGlobal && call.Callee.O != nil && isObjectScalar(call) {
+		c.findings = append(c.findings, finding.New(finding.PickleDangerous, c.loc(call.Offset),
+			fmt.Sprintf("%s with an object dtype returns its argument unchanged: an identity gadget that lets later opcodes patch an imported object", call.Callee.GlobalName()),
+			finding.Evidence{Import: call.Callee.GlobalName(), Call: renderCall(call)}))
+	}
 	if call.Callee.K == KGlobal && call.Callee.O != nil {
 		c.escalateCodeArgs(call)
 		k := importKey{call.Callee.O.Module, call.Callee.O.Name}
@@ -154,6 +159,20 @@ func (c *classifier) Call(call Call) {
 		}
 		c.nestedFromLoader(call)
 	}
+}
+
+// isObjectScalar recognises numpy's scalar(dtype('O'), obj), which NumPy
+// itself says no proper pickle contains: it hands back obj as it is.
+func isObjectScalar(call Call) bool {
+	name := call.Callee.GlobalName()
+	if !strings.HasPrefix(name, "numpy.") || !strings.HasSuffix(name, "multiarray.scalar") || len(call.Args) < 2 {
+		return false
+	}
+	dt := call.Args[0]
+	if dt.K != KCall || dt.O == nil || dt.O.Callee == nil || !strings.HasSuffix(dt.O.Callee.GlobalName(), "dtype") || len(dt.O.Args) == 0 {
+		return true // a dtype the scanner cannot read: fail closed
+	}
+	return dt.O.Args[0].K != KStr || strings.HasPrefix(dt.O.Args[0].S, "O")
 }
 
 // mutates reports whether an operation changes its target in place.

@@ -77,6 +77,8 @@ func TestBypassClassesAreCritical(t *testing.T) {
 		{"webbrowser", asm{}.proto(2).global("webbrowser", "open").call1("http://example.invalid").stop(), "webbrowser"},
 		{"socket", asm{}.proto(2).global("socket", "create_connection").call1("example.invalid").stop(), "socket"},
 		{"torch.load nested loader", asm{}.proto(2).global("torch", "load").call1("/tmp/x.pt").stop(), "torch.load"},
+		{"numpy object scalar identity gadget", asm{}.proto(2).global("numpy.core.multiarray", "scalar").global("numpy", "dtype").unicode("O8").op(opNewFalse, opNewTrue, opTuple3, opReduce).
+			global("collections", "OrderedDict").op(opTuple2, opReduce).stop(), "identity gadget"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
