@@ -37,12 +37,20 @@ type allowPattern struct {
 	text   string
 }
 
+// compile turns the entries into matchers: exact allow entries into a map
+// (the generated lists hold a thousand of them), patterns into a list.
 func (p *Policy) compile() error {
 	p.allow = p.allow[:0]
+	p.exact = make(map[string]string)
 	for _, e := range p.Allow {
 		ap, err := parseAllow(e)
 		if err != nil {
 			return err
+		}
+		if ap.exact {
+			mod, name, _ := strings.Cut(strings.TrimSpace(e), ":")
+			p.exact[mod+":"+name] = e
+			continue
 		}
 		p.allow = append(p.allow, ap)
 	}
@@ -124,10 +132,8 @@ func (p *Policy) Classify(module, name string) Decision {
 	// An exact allow entry names one verified callable; it wins over the
 	// broad component matching of the default deny list (torch.jit._pickle
 	// is a real TorchScript module, not the pickle module).
-	for _, ap := range p.allow {
-		if ap.exact && ap.matches(module, name) {
-			return Decision{Class: Allowed, Entry: ap.text, Resolved: module + "." + name}
-		}
+	if text, ok := p.exact[module+":"+name]; ok {
+		return Decision{Class: Allowed, Entry: text, Resolved: module + "." + name}
 	}
 	for _, c := range cands {
 		comps := append(strings.Split(c[0], "."), strings.Split(c[1], ".")...)
@@ -136,9 +142,12 @@ func (p *Policy) Classify(module, name string) Decision {
 		}
 	}
 	for _, c := range cands {
+		if text, ok := p.exact[c[0]+":"+c[1]]; ok {
+			return Decision{Class: Allowed, Entry: text, Resolved: c[0] + "." + c[1]}
+		}
 		for _, ap := range p.allow {
 			if ap.matches(c[0], c[1]) {
-				best = Decision{Class: Allowed, Entry: ap.text, Resolved: c[0] + "." + c[1]}
+				return Decision{Class: Allowed, Entry: ap.text, Resolved: c[0] + "." + c[1]}
 			}
 		}
 	}

@@ -75,7 +75,8 @@ type Policy struct {
 	Deny    []string         `yaml:"deny" json:"deny"`
 	Limits  Limits           `yaml:"limits" json:"limits"`
 
-	allow       []allowPattern
+	allow       []allowPattern    // wildcard allow entries
+	exact       map[string]string // exact allow entries, "module:name" to the entry
 	deny        [][]string
 	defaultDeny int // deny[:defaultDeny] came from the default policy
 }
