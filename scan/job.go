@@ -40,7 +40,7 @@ func (j *job) loc(member []string, off int64) finding.Location {
 func (j *job) stream(member []string) {
 	name := strings.Join(member, "!/")
 	if name == "" {
-		name = "."
+		name = "(whole file)"
 	}
 	j.streams = append(j.streams, name)
 }
