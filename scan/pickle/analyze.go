@@ -35,8 +35,16 @@ func Scan(r io.Reader, cfg Config) ([]finding.Finding, *Result) {
 	return classify(cfg, func(opt Options) *Result { return Analyze(r, opt) })
 }
 
-// ScanBytes is Scan over an in-memory stream.
+// ScanBytes is Scan over an in-memory stream. A fast first pass (screen.go)
+// clears the common clean pickle; anything else gets the full machine.
 func ScanBytes(b []byte, cfg Config) ([]finding.Finding, *Result) {
+	lim := cfg.Options.Limits
+	if lim.MaxOps == 0 && cfg.Policy != nil {
+		lim = LimitsFrom(cfg.Policy.Limits)
+	}
+	if clean, ops, imps := screenClean(b, cfg.Policy, lim); clean {
+		return nil, &Result{Streams: 1, Ops: ops, Bytes: int64(len(b)), Imports: imps, NamedImports: imps, Complete: true}
+	}
 	return classify(cfg, func(opt Options) *Result { return AnalyzeBytes(b, opt) })
 }
 

@@ -106,6 +106,23 @@ func benchScan(b *testing.B, p []byte) {
 
 func BenchmarkList2M(b *testing.B) { benchScan(b, list2M()) }
 
+// benchScanBytes measures ScanBytes, the in-memory path the scanner uses
+// for streams up to 16 MiB: the screen first, the machine if it must.
+func benchScanBytes(b *testing.B, p []byte) {
+	b.SetBytes(int64(len(p)))
+	b.ReportAllocs()
+	for b.Loop() {
+		fs, res := ScanBytes(p, Config{Policy: pol})
+		if !res.Complete || len(fs) != 0 {
+			b.Fatalf("benchmark input is not clean: %+v", fs)
+		}
+	}
+}
+
+func BenchmarkBytesList2M(b *testing.B)        { benchScanBytes(b, list2M()) }
+func BenchmarkBytesStateDict20k(b *testing.B)  { benchScanBytes(b, stateDict(20_000)) }
+func BenchmarkBytesRealStateDict(b *testing.B) { benchScanBytes(b, realStateDict(b)) }
+
 // BenchmarkStateDict20k scans a pickle shaped like torch.save of a state
 // dict with 20,000 tensors: OrderedDict of _rebuild_tensor_v2 calls with
 // persistent storage ids, as PyTorch writes it.
@@ -141,10 +158,12 @@ func itoa(i int) string {
 
 // BenchmarkRealStateDict20k scans data.pkl of a torch.save'd state dict
 // with 20,000 tensors written by PyTorch (testdata/corpus), when present.
-func BenchmarkRealStateDict20k(b *testing.B) {
+func BenchmarkRealStateDict20k(b *testing.B) { benchScan(b, realStateDict(b)) }
+
+func realStateDict(b *testing.B) []byte {
 	p, err := os.ReadFile(os.Getenv("MODELWARD_BENCH_PKL"))
 	if err != nil {
 		b.Skip("set MODELWARD_BENCH_PKL to a pickle to benchmark")
 	}
-	benchScan(b, p)
+	return p
 }
