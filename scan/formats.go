@@ -23,17 +23,48 @@ import (
 // pickle scans a pickle stream. streams > 0 caps the concatenated streams
 // read (legacy PyTorch files hold five, then raw storage bytes).
 func (j *job) pickle(r io.Reader, size int64, member []string, depth, streams int, trailingData bool) string {
-	fs, _, format := j.runPickle(r, size, member, depth, streams, trailingData)
+	fs, _, format := j.runPickle(r, size, member, depth, streams, trailingData, true)
 	j.stream(member)
 	j.add(fs...)
 	return format
+}
+
+// inMemory is the largest stream read whole before analysis. In memory the
+// pickle package can clear a clean pickle with its fast screen; larger
+// streams go through the streaming machine so memory stays bounded.
+const inMemory = 16 << 20
+
+// scanPickle reads a stream of up to inMemory bytes whole and scans it in
+// memory; a longer one is scanned as a stream, the bytes already read
+// first.
+func (j *job) scanPickle(r io.Reader, cfg pickle.Config) ([]finding.Finding, *pickle.Result) {
+	r = j.budget(r)
+	buf, err := io.ReadAll(io.LimitReader(r, inMemory+1))
+	if err != nil || len(buf) > inMemory {
+		// Too long, or the read failed part way: the streaming machine
+		// sees the same bytes and reports where they end.
+		return pickle.Scan(io.MultiReader(bytes.NewReader(buf), errReader{err}, r), cfg)
+	}
+	return pickle.ScanBytes(buf, cfg)
+}
+
+// errReader replays a read error after the bytes read before it.
+type errReader struct{ err error }
+
+func (e errReader) Read([]byte) (int, error) {
+	if e.err != nil {
+		return 0, e.err
+	}
+	return 0, io.EOF
 }
 
 // probePickle scans a stream that may be a pickle and keeps the result only
 // if it is one that does something: it imports a name or completes. A
 // stream that breaks before any import runs nothing when loaded.
 func (j *job) probePickle(r io.Reader, size int64, member []string, depth int) string {
-	fs, res, format := j.runPickle(r, size, member, depth, 0, false)
+	// Streamed, not read whole: a probe usually fails within a few bytes,
+	// and an arbitrary large file must not be read into memory to find out.
+	fs, res, format := j.runPickle(r, size, member, depth, 0, false, false)
 	if res.Imports == 0 && res.Streams == 0 {
 		return ""
 	}
@@ -43,7 +74,7 @@ func (j *job) probePickle(r io.Reader, size int64, member []string, depth int) s
 	return format
 }
 
-func (j *job) runPickle(r io.Reader, size int64, member []string, depth, streams int, trailingData bool) ([]finding.Finding, *pickle.Result, string) {
+func (j *job) runPickle(r io.Reader, size int64, member []string, depth, streams int, trailingData, whole bool) ([]finding.Finding, *pickle.Result, string) {
 	hook := &joblib.Hook{}
 	cfg := pickle.Config{
 		Policy:   j.pol,
@@ -51,7 +82,13 @@ func (j *job) runPickle(r io.Reader, size int64, member []string, depth, streams
 		Nested:   j.nested(member, depth),
 		Options:  pickle.Options{Hook: hook.Build, Streams: streams, TrailingData: trailingData, SizeHint: max(size, 0)},
 	}
-	fs, res := pickle.Scan(j.budget(r), cfg)
+	var fs []finding.Finding
+	var res *pickle.Result
+	if whole {
+		fs, res = j.scanPickle(r, cfg)
+	} else {
+		fs, res = pickle.Scan(j.budget(r), cfg)
+	}
 	fs = append(fs, j.externalFiles(hook, member)...)
 	if hook.Arrays > 0 || len(hook.External) > 0 {
 		return fs, res, "joblib"
