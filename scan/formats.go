@@ -111,7 +111,7 @@ func (j *job) nested(member []string, depth int) pickle.NestedFunc {
 func (j *job) zip(r io.ReaderAt, size int64, member []string, depth int) string {
 	j.recognised = true
 	lim := j.pol.Limits
-	a, err := zipx.Open(r, size, zipx.Limits{MaxEntries: lim.MaxArchiveMembers, MaxEntryBytes: lim.MaxDecompressedBytes, MaxRatio: lim.MaxCompressionRatio})
+	a, err := zipx.Open(newBlockCache(r, size), size, zipx.Limits{MaxEntries: lim.MaxArchiveMembers, MaxEntryBytes: lim.MaxDecompressedBytes, MaxRatio: lim.MaxCompressionRatio})
 	if err != nil {
 		j.archiveError(member, err, "zip archive")
 		return "zip"
