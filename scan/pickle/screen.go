@@ -346,6 +346,9 @@ func (s *screen) global() bool {
 	raw := s.b[start : s.pos-1]
 	ok, cached := s.seen[string(raw)]
 	if !cached {
+		if len(s.seen) >= maxDistinctImports {
+			return false // the machine reports a limit here
+		}
 		ok = s.allowed(string(raw))
 		if s.seen == nil {
 			s.seen = make(map[string]bool)
