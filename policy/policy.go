@@ -64,6 +64,7 @@ type Limits struct {
 	MaxCompressionRatio  int64         `yaml:"max_compression_ratio" json:"max_compression_ratio"`
 	MaxArchiveMembers    int           `yaml:"max_archive_members" json:"max_archive_members"`
 	MaxTotalBytes        int64         `yaml:"max_total_bytes" json:"max_total_bytes"`
+	MaxSpoolBytes        int64         `yaml:"max_spool_bytes" json:"max_spool_bytes"`
 	FileTimeout          time.Duration `yaml:"file_timeout" json:"file_timeout"`
 }
 
@@ -183,7 +184,7 @@ func (l Limits) validate() error {
 		{"max_streams", int64(l.MaxStreams)}, {"max_nesting", int64(l.MaxNesting)},
 		{"max_nested_bytes", l.MaxNestedBytes}, {"max_decompressed_bytes", l.MaxDecompressedBytes},
 		{"max_compression_ratio", l.MaxCompressionRatio}, {"max_archive_members", int64(l.MaxArchiveMembers)},
-		{"max_total_bytes", l.MaxTotalBytes}, {"file_timeout", int64(l.FileTimeout)},
+		{"max_total_bytes", l.MaxTotalBytes}, {"max_spool_bytes", l.MaxSpoolBytes}, {"file_timeout", int64(l.FileTimeout)},
 	}
 	for _, c := range checks {
 		if c.v <= 0 {

@@ -105,37 +105,51 @@ func detect(head []byte, r role) (kind, compress.Method) {
 	return kindUnknown, ""
 }
 
-// isTar accepts POSIX (ustar) headers and the older V7 layout that
-// Python's tarfile, and so legacy torch.load, still reads: a header whose
-// checksum is right and whose name is a NUL-terminated string.
+// isTar accepts what Python's tarfile accepts as a first header, which is
+// what legacy torch.load reads: a 512-byte block, not all zeros, whose
+// checksum field (octal up to the first NUL, spaces allowed, or base-256)
+// equals the unsigned or the signed sum of the header bytes.
 func isTar(head []byte) bool {
 	if len(head) < 512 {
 		return false
 	}
-	if bytes.Equal(head[257:262], []byte("ustar")) {
-		return true
-	}
-	if head[0] == 0 || bytes.IndexByte(head[:100], 0) < 0 {
+	h := head[:512]
+	if bytes.Count(h, []byte{0}) == 512 {
 		return false
 	}
-	want, ok := octal(head[148:156])
+	want, ok := tarNumber(h[148:156])
 	if !ok {
 		return false
 	}
-	var sum int64
-	for i, b := range head[:512] {
+	var unsigned, signed int64 = 256, 256
+	for i, b := range h {
 		if i >= 148 && i < 156 {
-			b = ' '
+			continue
 		}
-		sum += int64(b)
+		unsigned += int64(b)
+		signed += int64(int8(b))
 	}
-	return sum == want
+	return want == unsigned || want == signed
 }
 
-func octal(b []byte) (int64, bool) {
-	b = bytes.Trim(b, " \x00")
+// tarNumber reads a numeric header field the way tarfile's nti does.
+func tarNumber(b []byte) (int64, bool) {
+	if len(b) > 0 && (b[0] == 0x80 || b[0] == 0xff) {
+		var v int64
+		for _, c := range b[1:] {
+			v = v<<8 | int64(c)
+		}
+		if b[0] == 0xff {
+			v -= 1 << (8 * (len(b) - 1))
+		}
+		return v, true
+	}
+	if i := bytes.IndexByte(b, 0); i >= 0 {
+		b = b[:i]
+	}
+	b = bytes.TrimSpace(b)
 	if len(b) == 0 {
-		return 0, false
+		return 0, true
 	}
 	var v int64
 	for _, c := range b {

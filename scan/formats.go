@@ -4,6 +4,7 @@ import (
 	"archive/tar"
 	"bufio"
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -80,7 +81,7 @@ func (j *job) runPickle(r io.Reader, size int64, member []string, depth, streams
 		Policy:   j.pol,
 		Location: j.loc(member, -1),
 		Nested:   j.nested(member, depth),
-		Options:  pickle.Options{Hook: hook.Build, Streams: streams, TrailingData: trailingData, SizeHint: max(size, 0)},
+		Options:  pickle.Options{Hook: hook.Build, Streams: streams, TrailingData: trailingData, SizeHint: max(size, 0), KeepBudget: j.keep},
 	}
 	var fs []finding.Finding
 	var res *pickle.Result
@@ -100,7 +101,7 @@ func (j *job) runPickle(r io.Reader, size int64, member []string, depth, streams
 func (j *job) nested(member []string, depth int) pickle.NestedFunc {
 	return func(data []byte, where string) []finding.Finding {
 		sub := newJob(j.ctx, j.pol, j.path)
-		sub.read = j.read
+		sub.read, sub.keep = j.read, j.keep
 		sub.inspectAt(bytes.NewReader(data), int64(len(data)), child(member, where), depth+1, roleMember)
 		j.read = sub.read // nested bytes count against the file's budget too
 		j.streams = append(j.streams, sub.streams...)
@@ -119,8 +120,15 @@ func (j *job) zip(r io.ReaderAt, size int64, member []string, depth int) string 
 	format := zipFormat(a.Entries)
 	for i := range a.Entries {
 		e := &a.Entries[i]
-		if e.IsDir() || j.ctx.Err() != nil {
-			continue
+		if j.ctx.Err() != nil {
+			break
+		}
+		if e.IsDir() {
+			if e.CompressedSize == 0 && e.UncompressedSize == 0 {
+				continue
+			}
+			// numpy.load and others read a "directory" entry like any other.
+			j.anomaly(member, "directory-with-data", e.Name, fmt.Sprintf("the directory entry %q holds %d bytes; they are scanned", e.Name, e.UncompressedSize))
 		}
 		j.zipMember(a, e, member, depth, memberRole(format, e.Name))
 	}
@@ -182,7 +190,13 @@ func (j *job) anomaly(member []string, kind, entry, detail string) {
 	if kind == string(zipx.KindNameMismatch) {
 		rule = finding.ArchiveNameMismatch
 	}
-	j.add(finding.New(rule, loc, fmt.Sprintf("zip %s: %s", kind, detail), finding.Evidence{Detail: kind}))
+	f := finding.New(rule, loc, fmt.Sprintf("zip %s: %s", kind, detail), finding.Evidence{Detail: kind})
+	if kind == string(zipx.KindTwoDirectories) {
+		// Readers disagree on which members exist: as serious as a name
+		// that differs between headers.
+		f.Severity = finding.Medium
+	}
+	j.add(f)
 }
 
 // archiveError turns a container error into a finding: encrypted or
@@ -220,36 +234,141 @@ func (j *job) tar(r io.Reader, member []string, depth int) string {
 				fmt.Sprintf("more than %d archive members (max_archive_members): the rest was not inspected", n), finding.Evidence{}))
 			break
 		}
-		if h.Typeflag != tar.TypeReg {
-			continue
-		}
 		name := h.Name
 		switch name {
 		case "pickle", "sys_info":
 			format = "pytorch-tar"
 		}
-		// The legacy tar format interleaves pickles with raw storage bytes.
-		raw := name == "storages" || name == "tensors"
-		ro := memberRole("", name)
-		if name == "pickle" || name == "sys_info" {
-			ro = roleLoaded
+		if !j.tarEntry(h, member) {
+			continue
 		}
-		j.tarMember(tr, h, child(member, name), depth, raw, ro)
+		switch name {
+		case "storages", "tensors":
+			// The legacy tar format interleaves pickles with raw bytes.
+			j.recognised = true
+			j.torchTarMember(tr, h, child(member, name), depth)
+		case "pickle", "sys_info":
+			j.inspectStream(tr, h.Size, child(member, name), depth+1, roleLoaded)
+		default:
+			j.inspectStream(tr, h.Size, child(member, name), depth+1, memberRole("", name))
+		}
 	}
 	return format
 }
 
-func (j *job) tarMember(r io.Reader, h *tar.Header, member []string, depth int, rawAfterPickles bool, ro role) {
-	if rawAfterPickles {
-		br := bufio.NewReader(r)
-		if head, _ := br.Peek(1); len(head) == 1 && pickle.OpName(head[0]) != "" {
-			j.recognised = true
-			j.pickle(br, h.Size, member, depth+1, 0, true)
-			return
+// torchTarNames are the members legacy torch.load opens by name.
+var torchTarNames = map[string]bool{"pickle": true, "sys_info": true, "storages": true, "tensors": true}
+
+// tarEntry says whether a member holds data to inspect. Python's tarfile,
+// which legacy torch.load uses, reads every type that is not a directory,
+// link or device as a regular file (contiguous files, unknown types), so
+// those are inspected too. A link standing where torch opens a member by
+// name makes torch read whatever the link points to.
+func (j *job) tarEntry(h *tar.Header, member []string) bool {
+	switch h.Typeflag {
+	case tar.TypeDir, tar.TypeChar, tar.TypeBlock, tar.TypeFifo:
+		return false
+	case tar.TypeSymlink, tar.TypeLink:
+		if torchTarNames[h.Name] {
+			j.add(finding.New(finding.ExternalLoad, j.loc(child(member, h.Name), -1),
+				fmt.Sprintf("the legacy PyTorch member %q is a link to %q: torch.load unpickles whatever it points to", h.Name, h.Linkname),
+				finding.Evidence{Detail: h.Linkname}))
 		}
-		r = br
+		return false
 	}
-	j.inspectStream(r, h.Size, member, depth+1, ro)
+	return true
+}
+
+// torchTarMember follows the layout legacy torch.load reads from the
+// storages and tensors members: a pickled count, then per item a pickled
+// tuple of arguments followed by raw bytes whose length the arguments and a
+// binary header give. Every pickle is scanned; a layout that cannot be
+// followed is reported, never skipped.
+func (j *job) torchTarMember(r io.Reader, h *tar.Header, member []string, depth int) {
+	if h.Size > inMemory*4 {
+		j.add(finding.New(finding.LimitReached, j.loc(member, -1),
+			fmt.Sprintf("legacy PyTorch member of %d bytes is too large to follow: not inspected", h.Size), finding.Evidence{}))
+		return
+	}
+	b, err := io.ReadAll(io.LimitReader(j.budget(r), h.Size))
+	if err != nil {
+		j.archiveError(member, err, "tar member")
+		return
+	}
+	j.stream(member)
+	pos, err := j.followTorchTar(b, path.Base(member[len(member)-1]), member, depth)
+	if err != nil {
+		j.add(finding.New(finding.PickleMalformed, j.loc(member, pos),
+			fmt.Sprintf("legacy PyTorch %s layout cannot be followed: %v; the rest was not inspected", member[len(member)-1], err), finding.Evidence{}))
+	}
+}
+
+func (j *job) followTorchTar(b []byte, name string, member []string, depth int) (int64, error) {
+	var pos int64
+	next := func() (pickle.Value, error) {
+		cfg := pickle.Config{Policy: j.pol, Location: j.loc(child(member, fmt.Sprintf("<pickle@%d>", pos)), -1),
+			Nested: j.nested(member, depth), Options: pickle.Options{Streams: 1, TrailingData: true, KeepBudget: j.keep}}
+		fs, res := pickle.Scan(bytes.NewReader(b[pos:]), cfg)
+		j.add(fs...)
+		if res.Streams != 1 {
+			return pickle.Value{}, errors.New("a pickle does not end")
+		}
+		pos += res.Bytes
+		return res.Value, nil
+	}
+	count, err := next()
+	if err != nil {
+		return pos, err
+	}
+	if count.K != pickle.KInt || count.I < 0 || count.I > int64(len(b)) {
+		return pos, fmt.Errorf("the item count is %s", count)
+	}
+	for i := int64(0); i < count.I; i++ {
+		args, err := next()
+		if err != nil {
+			return pos, err
+		}
+		n, err := torchTarSkip(name, args, b[pos:])
+		if err != nil {
+			return pos, err
+		}
+		pos += n
+	}
+	return pos, nil
+}
+
+// elementSizes are the item sizes of the legacy storage classes.
+var elementSizes = map[string]int64{"DoubleStorage": 8, "FloatStorage": 4, "HalfStorage": 2, "LongStorage": 8,
+	"IntStorage": 4, "ShortStorage": 2, "CharStorage": 1, "ByteStorage": 1, "BoolStorage": 1, "BFloat16Storage": 2,
+	"ComplexDoubleStorage": 16, "ComplexFloatStorage": 8, "QUInt8Storage": 1, "QInt8Storage": 1, "QInt32Storage": 4,
+	"QUInt4x2Storage": 1, "QUInt2x4Storage": 1}
+
+// torchTarSkip returns how many raw bytes follow an item's argument pickle.
+func torchTarSkip(name string, args pickle.Value, rest []byte) (int64, error) {
+	if args.K != pickle.KTuple || args.O == nil || len(args.O.Items) != 3 {
+		return 0, fmt.Errorf("item arguments are %s, not a 3-tuple", args)
+	}
+	if name == "storages" {
+		cls := args.O.Items[2].GlobalName()
+		size, ok := elementSizes[cls[strings.LastIndexByte(cls, '.')+1:]]
+		if !ok || len(rest) < 8 {
+			return 0, fmt.Errorf("storage type %s has no known element size", args.O.Items[2])
+		}
+		numel := int64(binary.LittleEndian.Uint64(rest))
+		if numel < 0 || numel > int64(len(rest)-8)/size {
+			return 0, fmt.Errorf("storage of %d elements runs past the member", numel)
+		}
+		return 8 + numel*size, nil
+	}
+	if len(rest) < 8 {
+		return 0, errors.New("tensor header runs past the member")
+	}
+	ndim := int64(int32(binary.LittleEndian.Uint32(rest)))
+	n := 8 + 16*ndim + 8
+	if ndim < 0 || n > int64(len(rest)) {
+		return 0, fmt.Errorf("tensor of %d dimensions runs past the member", ndim)
+	}
+	return n, nil
 }
 
 // compressed inspects what a compressed stream holds. Inside an archive a
@@ -361,6 +480,7 @@ func (j *job) sideFile(path, name string) []finding.Finding {
 	}
 	defer fh.Close()
 	sub := newJob(j.ctx, j.pol, j.path)
+	sub.keep = j.keep
 	sub.inspectAt(ctxReaderAt{j.ctx, fh}, info.Size(), []string{name}, 1, roleLoaded)
 	return sub.findings
 }

@@ -25,10 +25,14 @@ type job struct {
 	streams    []string
 	recognised bool
 	read       int64 // bytes read from decompressed and member streams
+	// keep is the budget of byte-string bytes kept for nested analysis,
+	// shared by every pickle of the file, nested ones included.
+	keep *int64
 }
 
 func newJob(ctx context.Context, pol *policy.Policy, path string) *job {
-	return &job{ctx: ctx, pol: pol, path: path}
+	keep := pol.Limits.MaxNestedBytes
+	return &job{ctx: ctx, pol: pol, path: path, keep: &keep}
 }
 
 func (j *job) add(fs ...finding.Finding) { j.findings = append(j.findings, fs...) }
@@ -171,14 +175,15 @@ func (j *job) spool(r io.Reader, member []string, depth int) string {
 	}
 	defer os.Remove(tmp.Name())
 	defer tmp.Close()
-	n, err := io.Copy(tmp, io.LimitReader(j.budget(r), j.pol.Limits.MaxDecompressedBytes+1))
+	limit := min(j.pol.Limits.MaxSpoolBytes, j.pol.Limits.MaxDecompressedBytes)
+	n, err := io.Copy(tmp, io.LimitReader(j.budget(r), limit+1))
 	if err != nil {
 		j.add(finding.New(finding.NotInspected, j.loc(member, -1), "cannot read nested archive: "+err.Error(), finding.Evidence{}))
 		return "archive"
 	}
-	if n > j.pol.Limits.MaxDecompressedBytes {
+	if n > limit {
 		j.add(finding.New(finding.LimitReached, j.loc(member, -1),
-			fmt.Sprintf("nested archive larger than max_decompressed_bytes (%d): not inspected", j.pol.Limits.MaxDecompressedBytes), finding.Evidence{}))
+			fmt.Sprintf("nested archive larger than max_spool_bytes (%d), the most copied to disk to read it: not inspected", limit), finding.Evidence{}))
 		return "archive"
 	}
 	return j.inspectAt(ctxReaderAt{j.ctx, tmp}, n, member, depth, roleMember)

@@ -34,6 +34,22 @@ func TestRedTeamRegressions(t *testing.T) {
 		{"j2_elsize_desync.joblib", finding.Medium, finding.PickleUnknownImport},
 		// Old joblib wrappers load any path with allow_pickle=True.
 		{"j1_ndarraywrapper_sidefile.joblib", finding.High, finding.ExternalLoad},
+		// Second round, containers. Python's tarfile reads members of any
+		// type that is not a directory, link or device as files.
+		{"tar_type_7.pt", finding.Medium, finding.PickleUnknownImport},
+		// Legacy torch.load reads every storage's pickle, past the raw bytes.
+		{"tar_storages_after_raw.pt", finding.Medium, finding.PickleUnknownImport},
+		// A link standing for a member makes torch unpickle another file.
+		{"tar_symlink.pt", finding.High, finding.ExternalLoad},
+		// tarfile reads the checksum field up to its first NUL.
+		{"tar_chknul.pt", finding.Medium, finding.PickleUnknownImport},
+		// numpy.load reads a "directory" entry that holds data.
+		{"npz_dirmember.npz", finding.Medium, finding.PickleUnknownImport},
+		// Python's zipfile finds the central directory by its size, not
+		// the offset field.
+		{"npz_twodirs.npz", finding.Medium, finding.PickleUnknownImport},
+		// joblib reads the ZF length with int(x, 16).
+		{"zf_tab.pkl", finding.Medium, finding.PickleUnknownImport},
 	}
 	s := New(Options{})
 	for _, c := range cases {

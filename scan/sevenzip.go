@@ -15,7 +15,13 @@ var (
 func (j *job) sevenZip(r io.ReaderAt, size int64, member []string, depth int) string {
 	j.recognised = true
 	lim := j.pol.Limits
-	a, err := sevenz.Open(r, size, sevenz.Limits{MaxEntries: lim.MaxArchiveMembers, MaxEntryBytes: lim.MaxDecompressedBytes})
+	// A solid block is decoded from its start to reach each member, so
+	// bound the bytes one member may cost by the compression ratio as well.
+	maxEntry := lim.MaxDecompressedBytes
+	if size > 0 && size < maxEntry/lim.MaxCompressionRatio {
+		maxEntry = size * lim.MaxCompressionRatio
+	}
+	a, err := sevenz.Open(r, size, sevenz.Limits{MaxEntries: lim.MaxArchiveMembers, MaxEntryBytes: maxEntry})
 	if err != nil {
 		j.archiveError(member, err, "7z archive")
 		return "7z"

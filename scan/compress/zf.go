@@ -2,11 +2,11 @@ package compress
 
 import (
 	"bufio"
-	"bytes"
 	"compress/zlib"
 	"fmt"
 	"io"
 	"strconv"
+	"strings"
 )
 
 // The pre-0.10 joblib "Z-file" (joblib/numpy_pickle_compat.py, write_zfile
@@ -25,19 +25,27 @@ const (
 // then spaces. Python's int(field, 16) accepts more, but nothing else was
 // ever written.
 func parseZFLength(field []byte) (int64, bool) {
-	digits := bytes.TrimRight(field, " ")
-	if len(digits) > 2 && digits[0] == '0' && (digits[1] == 'x' || digits[1] == 'X') {
-		digits = digits[2:]
+	// joblib reads the field with int(field, 16): surrounding whitespace,
+	// a sign, a 0x prefix and single underscores between digits are all
+	// accepted, so the scanner accepts them too.
+	t := strings.TrimSpace(string(field))
+	t = strings.TrimPrefix(t, "+")
+	if len(t) > 1 && t[0] == '0' && (t[1] == 'x' || t[1] == 'X') {
+		t = strings.TrimPrefix(t[2:], "_")
 	}
-	if len(digits) == 0 || len(digits) > 16 {
+	if t == "" || strings.HasPrefix(t, "_") || strings.HasSuffix(t, "_") || strings.Contains(t, "__") {
 		return 0, false
 	}
-	for _, c := range digits {
-		if !isHex(c) {
+	digits := strings.ReplaceAll(t, "_", "")
+	if len(digits) > 16 {
+		return 0, false
+	}
+	for i := 0; i < len(digits); i++ {
+		if !isHex(digits[i]) {
 			return 0, false
 		}
 	}
-	n, err := strconv.ParseUint(string(digits), 16, 64)
+	n, err := strconv.ParseUint(digits, 16, 64)
 	if err != nil || n > 1<<63-1 {
 		return 0, false
 	}

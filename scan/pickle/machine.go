@@ -101,6 +101,9 @@ type Result struct {
 	// Complete is true when every stream ran to STOP without error and
 	// nothing was skipped.
 	Complete bool
+	// Value is what the last STOP returned (the unpickled object, as far
+	// as it is known). Only the full machine sets it.
+	Value Value
 }
 
 var (
@@ -120,7 +123,8 @@ type Machine struct {
 	proto  int
 	ops    int64
 	kept   int64
-	frame  int64 // end offset of the current frame, or -1
+	budget *int64 // shared keep budget, or nil
+	frame  int64  // end offset of the current frame, or -1
 	res    Result
 	opAt   int64
 	issued map[IssueKind]bool
@@ -183,6 +187,10 @@ type Options struct {
 	// TrailingData says what follows the last stream is known not to be a
 	// pickle (legacy PyTorch storages), so it is not reported.
 	TrailingData bool
+	// KeepBudget, when set, is shared by every stream of a file (nested
+	// pickles included) in place of Limits.KeepBytes, so that pickles nested
+	// in byte strings cannot each keep a full budget.
+	KeepBudget *int64
 	// SizeHint is the stream's size when known (0: unknown). It sizes the
 	// memo up front, modestly: a state dict memoizes an object every dozen
 	// bytes, a long list of numbers almost nothing.
@@ -214,7 +222,7 @@ func run(src *source, opt Options) *Result {
 	if lim.MaxOps == 0 {
 		lim = DefaultLimits
 	}
-	m := &Machine{src: src, lim: lim, obs: opt.Observer, hook: opt.Hook, frame: -1, issued: map[IssueKind]bool{}}
+	m := &Machine{src: src, lim: lim, obs: opt.Observer, hook: opt.Hook, frame: -1, issued: map[IssueKind]bool{}, budget: opt.KeepBudget}
 	if opt.SizeHint > 0 {
 		// Capped: a hostile archive can declare any size.
 		m.memo.grow(int(min(opt.SizeHint/64, int64(lim.MaxMemo), 1<<16)))
@@ -283,7 +291,7 @@ func (m *Machine) ReadRaw(n int) ([]byte, error) { return m.src.read(n) }
 // SubStream analyses one nested pickle that starts at the current offset,
 // sharing the observer; joblib stores object arrays this way.
 func (m *Machine) SubStream() error {
-	sub := &Machine{src: m.src, lim: m.lim, obs: m.obs, hook: m.hook, frame: -1, issued: m.issued}
+	sub := &Machine{src: m.src, lim: m.lim, obs: m.obs, hook: m.hook, frame: -1, issued: m.issued, budget: m.budget}
 	err := sub.stream()
 	m.ops += sub.ops
 	m.res.Imports += sub.res.Imports
@@ -444,16 +452,16 @@ func (m *Machine) readData(n int64, k Kind) (Value, error) {
 		if interestingAs(b, k) {
 			full := []byte(v.S)
 			v.O = &Object{Meta: &Meta{Blob: full, Offset: at}}
-			m.kept += n
+			m.useKeep(n)
 			m.obs.Blob(at, v, full)
 		}
 		return v, nil
 	}
 	keep := int64(maxKeepString)
-	if m.kept < m.lim.KeepBytes {
+	if room := m.keepRoom(); room > 0 {
 		// Look at the start before deciding to keep the whole content.
 		if head, ok := m.peek(min(n, 32)); ok && interestingAs(head, k) {
-			keep = min(n, m.lim.KeepBytes-m.kept)
+			keep = min(n, room)
 		}
 	}
 	b, err := m.src.readKeep(n, int(keep))
@@ -465,12 +473,29 @@ func (m *Machine) readData(n int64, k Kind) (Value, error) {
 		var full []byte
 		if int64(len(b)) == n {
 			full = b
-			m.kept += n
+			m.useKeep(n)
 			v.O = &Object{Meta: &Meta{Blob: b, Offset: at}}
 		}
 		m.obs.Blob(at, v, full)
 	}
 	return v, nil
+}
+
+// keepRoom is how many more bytes may be kept for nested analysis: the
+// shared budget of the whole file when there is one, else this stream's.
+func (m *Machine) keepRoom() int64 {
+	if m.budget != nil {
+		return *m.budget
+	}
+	return m.lim.KeepBytes - m.kept
+}
+
+func (m *Machine) useKeep(n int64) {
+	if m.budget != nil {
+		*m.budget -= n
+		return
+	}
+	m.kept += n
 }
 
 func (m *Machine) peek(n int64) ([]byte, bool) {
@@ -571,9 +596,11 @@ func (m *Machine) step(op byte) error {
 		}
 		return nil
 	case opStop:
-		if _, err := m.pop(); err != nil {
+		v, err := m.pop()
+		if err != nil {
 			return err
 		}
+		m.res.Value = v
 		return errStop
 	case opMark:
 		if len(m.marks) >= m.lim.MaxMarks {
@@ -927,10 +954,10 @@ func (m *Machine) pushText(s []byte, k Kind) error {
 	v := Value{K: k, S: string(s[:min(len(s), maxKeepString)]), I: int64(len(s))}
 	if interestingAs(s, k) {
 		full := s
-		if int64(len(s)) > m.lim.KeepBytes-m.kept {
+		if int64(len(s)) > m.keepRoom() {
 			full = nil
 		} else {
-			m.kept += int64(len(s))
+			m.useKeep(int64(len(s)))
 			v.O = &Object{Meta: &Meta{Blob: append([]byte(nil), s...), Offset: m.opAt}}
 		}
 		m.obs.Blob(m.opAt, v, full)

@@ -59,6 +59,9 @@ const (
 	// KindUnsafeName: a name that would escape an extraction directory
 	// (absolute, "..", backslash, NUL).
 	KindUnsafeName AnomalyKind = "unsafe-name"
+	// KindTwoDirectories: the end record's offset and size fields point at
+	// two different central directories; readers disagree on the members.
+	KindTwoDirectories AnomalyKind = "two-central-directories"
 	// KindTooManyAnomalies: the list was cut short.
 	KindTooManyAnomalies AnomalyKind = "too-many-anomalies"
 )

@@ -46,7 +46,43 @@ func (a *Archive) readCentral(d *directory) (bool, error) {
 	if uint64(a.listed) != d.entries && !(d.entries == sat16 && !d.zip64) {
 		a.note(KindEntryCountMismatch, "", "the end record declares %d members, the central directory lists %d", d.entries, a.listed)
 	}
-	return true, nil
+	return true, a.readOtherCentral(d, start)
+}
+
+// readOtherCentral reads a second central directory where Python's zipfile
+// looks for it. zipfile ignores the end record's offset field and takes the
+// directory to start its size before the end record, shifting every member
+// offset by the difference; when that is not where the offset field points
+// and a directory is there too, an archive can show one set of members to
+// readers that trust the offset and another to numpy.load. Both are listed.
+func (a *Archive) readOtherCentral(d *directory, used int64) error {
+	if d.size > uint64(d.dirEnd) {
+		return nil
+	}
+	other := int64(uint64(d.dirEnd) - d.size)
+	if other == used {
+		return nil
+	}
+	if ok, err := a.sigAt(other, sigCentral); !ok || err != nil {
+		return err
+	}
+	a.note(KindTwoDirectories, "", "the end record's offset points at a central directory at %d, its size at another at %d (where Python's zipfile reads); both are scanned", used, other)
+	saved := a.base
+	a.base = other - int64(d.offset)
+	defer func() { a.base = saved }()
+	br := bufio.NewReaderSize(io.NewSectionReader(a.r, other, a.size-other), 64<<10)
+	for {
+		e, more, err := readCentralEntry(br)
+		if err != nil || !more {
+			return err
+		}
+		if a.listed >= a.lim.MaxEntries {
+			return fmt.Errorf("zip: the central directories list more than %d members: %w", a.lim.MaxEntries, ErrLimit)
+		}
+		if err := a.addListed(e); err != nil {
+			return err
+		}
+	}
 }
 
 // locateCentral checks that a central directory starts where the end record
