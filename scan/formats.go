@@ -380,7 +380,10 @@ func (j *job) compressed(r io.Reader, size int64, m compress.Method, member []st
 	lim := j.pol.Limits
 	dr, err := compress.NewReader(m, r, size, compress.Limits{MaxBytes: lim.MaxDecompressedBytes, MaxRatio: lim.MaxCompressionRatio})
 	if err != nil {
-		if top {
+		// zlib's two-byte header turns up in raw data by chance; the other
+		// formats' magic numbers do not, so a member that has one and
+		// cannot be read is reported rather than passed over.
+		if top || (m != compress.Zlib && ro != roleStorage) {
 			j.recognised = true
 			j.archiveError(member, err, string(m)+" stream")
 		}
@@ -388,7 +391,8 @@ func (j *job) compressed(r io.Reader, size int64, m compress.Method, member []st
 	}
 	defer dr.Close()
 	br := bufio.NewReaderSize(dr, probeSize)
-	if _, err := br.Peek(probeSize); err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, bufio.ErrBufferFull) && !top {
+	if _, err := br.Peek(probeSize); err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, bufio.ErrBufferFull) && !top &&
+		(m == compress.Zlib || ro == roleStorage) {
 		return "data"
 	}
 	j.recognised = true
