@@ -340,7 +340,10 @@ func screenSpecial(module, name string) bool {
 
 func (s *screen) global() bool {
 	start := s.pos
-	if !s.line() || !s.line() {
+	if !s.line() { // module
+		return false
+	}
+	if !s.line() { // name
 		return false
 	}
 	raw := s.b[start : s.pos-1]
