@@ -103,6 +103,15 @@ func (s *screen) pop() bool {
 	return true
 }
 
+// popN pops n values, failing if the stack above the mark has fewer.
+func (s *screen) popN(n int) bool {
+	if len(s.stack)-s.base() < n {
+		return false
+	}
+	s.stack = s.stack[:len(s.stack)-n]
+	return true
+}
+
 func (s *screen) top() Kind {
 	if len(s.stack) <= s.base() {
 		return KUnknown
@@ -274,7 +283,7 @@ func (s *screen) step(op byte) bool {
 		_, ok := s.popMark()
 		return ok && s.target(KSet)
 	case opSetItem:
-		return s.pop() && s.pop() && s.target(KDict)
+		return s.popN(2) && s.target(KDict)
 	case opSetItems:
 		n, ok := s.popMark()
 		return ok && n%2 == 0 && s.target(KDict)
