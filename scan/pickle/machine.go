@@ -505,6 +505,24 @@ func (m *Machine) peek(n int64) ([]byte, bool) {
 	return m.src.buf[m.src.pos : m.src.pos+int(n)], true
 }
 
+// memoIndex reads the argument of a GET or PUT opcode in any of its forms:
+// a decimal line (protocol 0), one byte, or four little-endian bytes.
+func (m *Machine) memoIndex(op byte) (int64, error) {
+	switch op {
+	case opGet, opPut:
+		l, err := m.line()
+		if err != nil {
+			return 0, err
+		}
+		return parseDecimal(l)
+	case opBinGet, opBinPut:
+		b, err := m.src.readByte()
+		return int64(b), err
+	}
+	n, err := m.u32()
+	return int64(n), err
+}
+
 func (m *Machine) getMemo(i int64) error {
 	v, ok := m.memo.get(i)
 	if !ok {
@@ -793,50 +811,18 @@ func (m *Machine) step(op byte) error {
 			return errors.New("odd number of items for SETITEMS")
 		}
 		return m.setItems("SETITEMS", items)
-	case opGet:
-		l, err := m.line()
-		if err != nil {
-			return err
-		}
-		i, err := parseDecimal(l)
+	case opGet, opBinGet, opLongBinGet:
+		i, err := m.memoIndex(op)
 		if err != nil {
 			return err
 		}
 		return m.getMemo(i)
-	case opBinGet:
-		b, err := m.src.readByte()
-		if err != nil {
-			return err
-		}
-		return m.getMemo(int64(b))
-	case opLongBinGet:
-		n, err := m.u32()
-		if err != nil {
-			return err
-		}
-		return m.getMemo(int64(n))
-	case opPut:
-		l, err := m.line()
-		if err != nil {
-			return err
-		}
-		i, err := parseDecimal(l)
+	case opPut, opBinPut, opLongBinPut:
+		i, err := m.memoIndex(op)
 		if err != nil {
 			return err
 		}
 		return m.putMemo(i)
-	case opBinPut:
-		b, err := m.src.readByte()
-		if err != nil {
-			return err
-		}
-		return m.putMemo(int64(b))
-	case opLongBinPut:
-		n, err := m.u32()
-		if err != nil {
-			return err
-		}
-		return m.putMemo(int64(n))
 	case opMemoize:
 		return m.putMemo(int64(m.memo.n))
 	case opGlobal:
