@@ -244,9 +244,16 @@ func (j *job) tar(r io.Reader, member []string, depth int) string {
 		}
 		switch name {
 		case "storages", "tensors":
-			// The legacy tar format interleaves pickles with raw bytes.
-			j.recognised = true
-			j.torchTarMember(tr, h, child(member, name), depth)
+			// The legacy tar format interleaves pickles with raw bytes. A
+			// member of that name that cannot begin with a pickle is some
+			// other file and is inspected as one.
+			br := bufio.NewReader(tr)
+			if head, _ := br.Peek(1); len(head) == 1 && pickle.OpName(head[0]) != "" {
+				j.recognised = true
+				j.torchTarMember(br, h, child(member, name), depth)
+			} else {
+				j.inspectStream(br, h.Size, child(member, name), depth+1, roleMember)
+			}
 		case "pickle", "sys_info":
 			j.inspectStream(tr, h.Size, child(member, name), depth+1, roleLoaded)
 		default:
