@@ -12,7 +12,6 @@ package compress
 import (
 	"bufio"
 	"compress/bzip2"
-	"compress/gzip"
 	"compress/zlib"
 	"errors"
 	"fmt"
@@ -103,7 +102,7 @@ func open(m Method, br *bufio.Reader, lim Limits) (io.Reader, error) {
 		// One stream only: joblib's zlib reader stops at its end.
 		return zlib.NewReader(br)
 	case Gzip:
-		return gzip.NewReader(br) // multistream by default
+		return newGzipReader(br) // multistream, any header length
 	case Bz2:
 		return bzip2.NewReader(br), nil // decodes concatenated streams
 	case XZ:
