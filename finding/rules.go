@@ -46,6 +46,9 @@ const (
 	FormatUnknown       = "MW301"
 	FormatMismatch      = "MW302"
 	ObjectArray         = "MW303"
+	SafetensorsInvalid  = "MW304"
+	SafetensorsSpan     = "MW305"
+	MetadataInjection   = "MW306"
 )
 
 var rules = []Rule{
@@ -128,6 +131,21 @@ var rules = []Rule{
 		"File extension does not match the format found in its content",
 		"Formats are recognised by content; a mismatch is reported because it is a common way to slip files past extension-based filters.",
 		"A PNG image named `model.pt`.",
+		supplyChain},
+	{SafetensorsInvalid, "safetensors-invalid-header", High,
+		"safetensors header breaks the format: too long, not JSON, duplicate names, unknown dtypes",
+		"The reference parser refuses such a header; a lenient one guesses, and two readers that guess differently load different tensors. A header that cannot be read leaves the file uninspected.",
+		"A header in which the tensor name \"a\" appears twice with different offsets.",
+		supplyChain},
+	{SafetensorsSpan, "safetensors-lying-offsets", High,
+		"safetensors header lies about where tensor bytes are: spans outside the file, overlapping, with gaps, or not matching dtype and shape",
+		"Loaders slice the data buffer by these offsets. Spans that overlap alias one tensor's bytes into another, spans past the end or at odds with dtype times shape make readers read outside the tensor, and gaps hide bytes that no tensor accounts for.",
+		"Two tensors with data_offsets [0, 16] and [8, 24].",
+		supplyChain},
+	{MetadataInjection, "metadata-injection", High,
+		"Model metadata carries a template or code",
+		"Metadata values are plain strings (a format name, a licence). A Jinja expression, Python or a script in them is waiting for a tool that renders or evaluates metadata, such as a model card or a hub page.",
+		"A __metadata__ value of \"{{ cycler.__init__.__globals__.os.popen('id').read() }}\".",
 		supplyChain},
 	{ObjectArray, "numpy-object-array", Info,
 		"NumPy array of Python objects: its pickle payload was scanned",

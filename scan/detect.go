@@ -6,6 +6,7 @@ import (
 	"github.com/modelward/modelward/scan/compress"
 	"github.com/modelward/modelward/scan/npy"
 	"github.com/modelward/modelward/scan/pickle"
+	"github.com/modelward/modelward/scan/safetensors"
 	"github.com/modelward/modelward/scan/sevenz"
 	"github.com/modelward/modelward/scan/zipx"
 )
@@ -21,6 +22,7 @@ const (
 	kindCompressed
 	kindNPY
 	kindTorchLegacy
+	kindSafetensors
 	kindPickle      // certainly a pickle: scan it and report whatever is wrong
 	kindMaybePickle // may be a pickle: scan it, and keep the result if it imports or completes
 )
@@ -70,6 +72,8 @@ var legacyTorchMagic = []byte{0x80, 0x02, 0x8a, 0x0a, 0x6c, 0xfc, 0x9c, 0x46, 0x
 // of arbitrary members would make cost follow the file, not the pickle.
 func detect(head []byte, r role) (kind, compress.Method) {
 	switch {
+	case safetensors.Is(head):
+		return kindSafetensors, ""
 	case zipx.IsZip(head):
 		return kindZip, ""
 	case sevenz.IsSevenZip(head):

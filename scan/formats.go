@@ -18,6 +18,7 @@ import (
 	"github.com/modelward/modelward/scan/joblib"
 	"github.com/modelward/modelward/scan/npy"
 	"github.com/modelward/modelward/scan/pickle"
+	"github.com/modelward/modelward/scan/safetensors"
 	"github.com/modelward/modelward/scan/zipx"
 )
 
@@ -494,4 +495,22 @@ func (j *job) sideFile(path, name string) []finding.Finding {
 	sub.keep = j.keep
 	sub.inspectAt(ctxReaderAt{j.ctx, fh}, info.Size(), []string{name}, 1, roleLoaded)
 	return sub.findings
+}
+
+// safetensors checks a safetensors header; the tensor bytes are never read.
+func (j *job) safetensors(r io.Reader, size int64, member []string) string {
+	j.recognised = true
+	j.stream(member)
+	h, err := safetensors.Read(r, size)
+	if err != nil {
+		j.add(finding.New(finding.SafetensorsInvalid, j.loc(member, 0), err.Error()+": the header could not be read", finding.Evidence{}))
+		return "safetensors"
+	}
+	for _, p := range h.Problems {
+		rule := map[safetensors.ProblemKind]string{safetensors.Malformed: finding.SafetensorsInvalid,
+			safetensors.Span: finding.SafetensorsSpan, safetensors.Metadata: finding.MetadataInjection}[p.Kind]
+		loc := j.loc(member, 8)
+		j.add(finding.New(rule, loc, "safetensors: "+p.Detail, finding.Evidence{Detail: p.Tensor}))
+	}
+	return "safetensors"
 }

@@ -97,6 +97,8 @@ func (j *job) inspectStream(r io.Reader, size int64, member []string, depth int,
 		return j.compressed(br, size, method, member, depth, ro)
 	case kindNPY:
 		return j.npy(br, member, depth)
+	case kindSafetensors:
+		return j.safetensors(br, size, member)
 	case kindTorchLegacy:
 		j.recognised = true
 		j.pickle(br, size, member, depth, 5, true)
