@@ -25,6 +25,15 @@ cp -f "$corpus/torch/state_dict_20k.pt" "$BENCH_DIR/state_dict_20k.pt"
 [ -f "$BENCH_DIR/small.pt" ] || go run ./bench/bigzip -from "$corpus/torch/state_dict_float32.pt" -size 5MiB -o "$BENCH_DIR/small.pt"
 [ -f "$BENCH_DIR/big.pt" ] || go run ./bench/bigzip -from "$corpus/torch/state_dict_float32.pt" -size "$BIG" -o "$BENCH_DIR/big.pt"
 
+# A 10 GiB safetensors file (sparse): only its header is read.
+[ -f "$BENCH_DIR/big.safetensors" ] || /usr/bin/python3 - "$BENCH_DIR/big.safetensors" <<'PY'
+import json, struct, sys
+n = 10 << 30
+h = json.dumps({"__metadata__": {"format": "pt"}, "w": {"dtype": "U8", "shape": [n], "data_offsets": [0, n]}}).encode()
+with open(sys.argv[1], "wb") as f:
+    f.write(struct.pack("<Q", len(h)) + h)
+    f.truncate(8 + len(h) + n)
+PY
 echo "| input | size | modelward | genops baseline | modelward peak RSS |"
 echo "|---|---|---|---|---|"
 for f in list_2m.pkl state_dict_20k.pkl state_dict_20k.pt small.pt big.pt; do
@@ -38,6 +47,13 @@ for f in list_2m.pkl state_dict_20k.pkl state_dict_20k.pt small.pt big.pt; do
   rss=$( { /usr/bin/time -f "%M" "$MW" scan --no-progress -f json -o /dev/null "$p" >/dev/null; } 2>&1 | tail -1)
   echo "| $f | $size | $mw | $py | $((rss / 1024)) MiB |"
 done
+
+# The safetensors header check: the genops walk has nothing to say here.
+p="$BENCH_DIR/big.safetensors"
+hyperfine -N --warmup 1 --runs 10 --export-json "$BENCH_DIR/st.json" "$MW scan --no-progress -f json -o /dev/null $p" >/dev/null 2>&1
+st=$(python3 -c "import json;r=json.load(open('$BENCH_DIR/st.json'))['results'];print('%.1f ms' % (r[0]['mean']*1000))")
+rss=$( { /usr/bin/time -f "%M" "$MW" scan --no-progress -f json -o /dev/null "$p" >/dev/null; } 2>&1 | tail -1)
+echo "| big.safetensors (sparse) | $(du -h --apparent-size "$p" | cut -f1) | $st | n/a | $((rss / 1024)) MiB |"
 
 # A directory of many files: 240 copies of six mid-sized benign models.
 # CPU time over wall time shows how many cores the worker pool keeps busy;
