@@ -49,6 +49,7 @@ const (
 	SafetensorsInvalid  = "MW304"
 	SafetensorsSpan     = "MW305"
 	MetadataInjection   = "MW306"
+	Polyglot            = "MW307"
 )
 
 var rules = []Rule{
@@ -146,6 +147,11 @@ var rules = []Rule{
 		"Model metadata carries a template or code",
 		"Metadata values are plain strings (a format name, a licence). A Jinja expression, Python or a script in them is waiting for a tool that renders or evaluates metadata, such as a model card or a hub page.",
 		"A __metadata__ value of \"{{ cycler.__init__.__globals__.os.popen('id').read() }}\".",
+		supplyChain},
+	{Polyglot, "polyglot-file", High,
+		"File is valid as two formats at once",
+		"Loaders recognise formats differently: zip readers find an archive by its end record, others read the first bytes. A file that is a pickle at its start and a zip archive at its end shows torch.load, pickle.load and zipfile different models; scanners that stop at the first format see only one of them. Both are scanned and the file is reported.",
+		"A pickle with a zip archive appended, whose end record makes Python's zipfile read the archive.",
 		supplyChain},
 	{ObjectArray, "numpy-object-array", Info,
 		"NumPy array of Python objects: its pickle payload was scanned",

@@ -195,3 +195,15 @@ func TestDeterministicOrderAndWorkers(t *testing.T) {
 		}
 	}
 }
+
+// A benign pickle with a zip appended: pickle.load reads the pickle,
+// zipfile and torch's zip reader find the archive by its end record.
+func TestPickleZipPolyglot(t *testing.T) {
+	benign := []byte("\x80\x02}q\x00.")
+	b := append(benign, zipOf(t, map[string][]byte{"archive/data.pkl": payload}, "archive/data.pkl")...)
+	fr := scanBytes(t, "model.pt", b, nil)
+	if !hasRule(fr.Findings, finding.Polyglot) {
+		t.Errorf("no polyglot finding: %s", summarise(fr))
+	}
+	wantMalicious(t, fr, "<as zip>!/archive/data.pkl")
+}

@@ -2,6 +2,7 @@ package scan
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/modelward/modelward/finding"
 	"github.com/modelward/modelward/policy"
+	"github.com/modelward/modelward/scan/zipx"
 )
 
 // job is the state of scanning one file: its findings, the streams it
@@ -70,7 +72,33 @@ func (j *job) inspectAt(r io.ReaderAt, size int64, member []string, depth int, r
 	case kindSevenZip:
 		return j.sevenZip(r, size, member, depth)
 	}
-	return j.inspectStream(io.NewSectionReader(r, 0, size), size, member, depth, ro)
+	format := j.inspectStream(io.NewSectionReader(r, 0, size), size, member, depth, ro)
+	if ro == roleFile {
+		j.polyglotZip(r, size, format)
+	}
+	return format
+}
+
+// polyglotZip looks for a zip at the end of a file that is something else
+// at its start. Zip readers find an archive by its end record, other
+// readers look at the first bytes: a file that is both (a pickle that is
+// also a PyTorch archive, say) shows each loader a different model.
+func (j *job) polyglotZip(r io.ReaderAt, size int64, format string) {
+	tail := make([]byte, min(size, 22+65535))
+	if _, err := r.ReadAt(tail, size-int64(len(tail))); err != nil && !errors.Is(err, io.EOF) {
+		return
+	}
+	if !bytes.Contains(tail, []byte("PK\x05\x06")) {
+		return
+	}
+	a, err := zipx.Open(r, size, zipx.Limits{MaxEntries: j.pol.Limits.MaxArchiveMembers})
+	if err != nil || len(a.Entries) == 0 {
+		return
+	}
+	j.add(finding.New(finding.Polyglot, j.loc(nil, -1),
+		fmt.Sprintf("the file is %s at its start and a zip archive of %d members at its end: loaders that look at each end see different content; both were scanned", format, len(a.Entries)),
+		finding.Evidence{Detail: format + "+zip"}))
+	j.zip(r, size, []string{"<as zip>"}, 1)
 }
 
 // inspectStream inspects sequential content. size is -1 when unknown.
