@@ -16,7 +16,7 @@ import (
 // decompressor, npy, joblib and the pickle machine) with small limits. It
 // must never panic or hang, and every finding must name a known rule.
 func FuzzInspect(f *testing.F) {
-	for _, pat := range []string{"../testdata/corpus/*/*/*", "testdata/redteam/*", "compress/testdata/*", "npy/testdata/*"} {
+	for _, pat := range []string{"../testdata/corpus/*/*/*", "testdata/redteam/*", "compress/testdata/*", "npy/testdata/*", "safetensors/testdata/*/*"} {
 		files, _ := filepath.Glob(pat)
 		for _, p := range files {
 			if b, err := os.ReadFile(p); err == nil && len(b) < 64<<10 {
