@@ -56,7 +56,6 @@ var py2Modules = map[string]string{
 	"htmlentitydefs":     "html.entities",
 	"markupbase":         "_markupbase",
 	"_winreg":            "winreg",
-	"itertools":          "itertools",
 }
 
 var py2Names = map[[2]string][2]string{

@@ -273,9 +273,6 @@ func run(src *source, opt Options) *Result {
 	return &m.res
 }
 
-// Source exposes the stream to a BuildHook.
-func (m *Machine) Source() io.Reader { return sourceReader{m.src} }
-
 // Offset is the current stream offset.
 func (m *Machine) Offset() int64 { return m.src.Offset() }
 
@@ -297,22 +294,6 @@ func (m *Machine) SubStream() error {
 	m.res.Imports += sub.res.Imports
 	m.res.Issues = append(m.res.Issues, sub.res.Issues...)
 	return err
-}
-
-type sourceReader struct{ s *source }
-
-func (r sourceReader) Read(p []byte) (int, error) {
-	if len(p) == 0 {
-		return 0, nil
-	}
-	n := min(len(p), bufSize)
-	if !r.s.fill(1) {
-		return 0, io.EOF
-	}
-	n = min(n, r.s.end-r.s.pos)
-	copy(p, r.s.buf[r.s.pos:r.s.pos+n])
-	r.s.pos += n
-	return n, nil
 }
 
 type nopObserver struct{}
