@@ -50,6 +50,21 @@ const (
 	SafetensorsSpan     = "MW305"
 	MetadataInjection   = "MW306"
 	Polyglot            = "MW307"
+
+	ArchivePathTraversal = "MW205"
+	ArchiveLinkEscape    = "MW206"
+	ArchiveBomb          = "MW207"
+
+	KerasLambda          = "MW308"
+	KerasUnsafeReference = "MW309"
+	KerasUnsafeMode      = "MW310"
+	KerasCustomObject    = "MW311"
+	GraphUnsafeOp        = "MW312"
+	ExternalDataEscape   = "MW313"
+	CustomOperator       = "MW314"
+	StructureInvalid     = "MW315"
+	TemplateInjection    = "MW316"
+	ModelFunctions       = "MW317"
 )
 
 var rules = []Rule{
@@ -152,6 +167,71 @@ var rules = []Rule{
 		"File is valid as two formats at once",
 		"Loaders recognise formats differently: zip readers find an archive by its end record, others read the first bytes. A file that is a pickle at its start and a zip archive at its end shows torch.load, pickle.load and zipfile different models; scanners that stop at the first format see only one of them. Both are scanned and the file is reported.",
 		"A pickle with a zip archive appended, whose end record makes Python's zipfile read the archive.",
+		supplyChain},
+	{ArchivePathTraversal, "archive-path-traversal", High,
+		"Archive member name escapes the extraction folder",
+		"A member whose name is absolute, has a drive letter, or climbs out with .. is written outside the folder by extractors that trust names (zip-slip). Model loaders and users who unpack a download with common tools overwrite files of their choosing: shell profiles, site-packages, cron entries.",
+		"A zip member named `../../.bashrc`, or a tar member named `/etc/cron.d/job`.",
+		supplyChain},
+	{ArchiveLinkEscape, "archive-link-escape", High,
+		"Archive link points outside the extraction folder",
+		"A symbolic or hard link whose target is absolute or climbs out of the folder makes extraction, or a loader that opens the member by name, read or write a file elsewhere on the machine; a later member written through the link lands where the link points.",
+		"A tar symlink `weights -> /home/user/.ssh`, followed by a member `weights/authorized_keys`.",
+		supplyChain},
+	{ArchiveBomb, "archive-bomb", High,
+		"Archive or compressed stream expands beyond a safe ratio or size",
+		"A member that decompresses to far more than its stored size (a compression-ratio bomb) exhausts the memory or disk of whatever unpacks it. The scan stops reading it at the limit; the content beyond was not inspected.",
+		"A 40 KiB zip member that inflates to 4 GiB of zeros.",
+		supplyChain},
+	{KerasLambda, "keras-lambda-layer", Critical,
+		"Keras Lambda layer carries Python code",
+		"A Lambda layer stores its function as marshalled Python bytecode (or source) in the model configuration. Loading the model rebuilds the function and runs it when the layer is called, which happens while the model is being reconstructed; it can do anything Python can. The names and constants the bytecode references are reported.",
+		"A Sequential model with `Lambda(lambda x: __import__('os').system('id') or x)` saved to .h5.",
+		supplyChain},
+	{KerasUnsafeReference, "keras-unsafe-reference", Critical,
+		"Keras configuration refers to a module or function outside Keras",
+		"Keras resolves `module` and `class_name` (and registered names) from the configuration by importing them. A reference outside the Keras, TensorFlow and NumPy namespaces (builtins, os, subprocess, or any other module) makes loading import and call arbitrary code, even in safe mode (CVE-2025-1550).",
+		"A layer config with `\"module\": \"builtins\", \"class_name\": \"function\"` pointing at `exec`.",
+		supplyChain},
+	{KerasUnsafeMode, "keras-unsafe-deserialization", Critical,
+		"Keras configuration switches safe mode off or enables unsafe deserialisation",
+		"Keras refuses to rebuild Lambda functions and arbitrary objects in safe mode. A configuration that carries `safe_mode: false` or calls `enable_unsafe_deserialization` turns the protection off for the rest of the load (CVE-2025-9906).",
+		"A layer whose config names `keras.config.enable_unsafe_deserialization` as a function to call, followed by a Lambda layer.",
+		supplyChain},
+	{KerasCustomObject, "keras-custom-object", Low,
+		"Keras model needs custom objects to load",
+		"Custom layers, losses or functions are not part of Keras: loading the model requires the user's own code for them, which this scan cannot see. Review the code that supplies them.",
+		"A layer with `registered_name: \"MyPackage>Attention\"`.",
+		supplyChain},
+	{GraphUnsafeOp, "graph-unsafe-operation", High,
+		"Model graph contains an operation that touches files, the network or Python",
+		"A TensorFlow graph runs its operations when the model is loaded or called. Operations that read or write files, list directories, open network connections or call back into Python (PyFunc, EagerPyFunc) give the model the power to read secrets, plant files or run arbitrary code. Calls into Python are critical.",
+		"A SavedModel whose serving function holds `ReadFile` of `/etc/passwd`, or a `PyFunc` node.",
+		supplyChain},
+	{ExternalDataEscape, "external-data-escape", Critical,
+		"Model refers to external data outside its folder",
+		"Formats that keep tensors in side files (ONNX external data) open them by the path the model gives. An absolute path, or one that climbs out of the model's folder, makes the loader read any file on the machine into the model, where it can be exfiltrated through outputs (CVE-2022-25882, CVE-2024-27318).",
+		"An ONNX initializer with `data_location: EXTERNAL` and `location: ../../../../etc/shadow`.",
+		supplyChain},
+	{CustomOperator, "custom-operator", Medium,
+		"Model uses operators outside the standard set",
+		"Operators from custom domains or unknown to the standard operator set are implemented by native libraries that the runtime must load; what they do cannot be checked from the model. Well-known vendor domains are informational.",
+		"An ONNX node `evil.Exec` from domain `com.attacker`, requiring a custom op library.",
+		supplyChain},
+	{StructureInvalid, "format-structure-invalid", High,
+		"File breaks its format's structure: not fully inspected",
+		"Sizes, offsets or counts that run past the file, or records that cannot be parsed, are how crafted files attack parsers or hide content from scanners. The parts that could be read were inspected; the rest was not.",
+		"A GGUF file whose tensor info puts a tensor's data beyond the end of the file.",
+		supplyChain},
+	{TemplateInjection, "template-injection", Critical,
+		"Template can escape the Jinja sandbox and run code",
+		"Chat templates (GGUF tokenizer.chat_template, Hugging Face tokenizer_config.json) are Jinja programs rendered by the inference server. Attribute chains to __class__, __mro__, __subclasses__, __globals__ or __builtins__, and gadgets such as cycler, joiner, namespace and lipsum reach Python's internals and run commands, in plain or obfuscated spellings (CVE-2024-34359).",
+		"`{{ cycler.__init__.__globals__.os.popen('id').read() }}` in tokenizer.chat_template.",
+		supplyChain},
+	{ModelFunctions, "model-local-functions", Info,
+		"Model defines functions of its own",
+		"Model-local functions (ONNX functions) are expanded by the runtime into their bodies, whose operators are checked like any other; they are listed so a reviewer knows the graph is not all on its surface.",
+		"An ONNX model with a function `custom.Preprocess` built from standard operators.",
 		supplyChain},
 	{ObjectArray, "numpy-object-array", Info,
 		"NumPy array of Python objects: its pickle payload was scanned",
