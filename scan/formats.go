@@ -131,6 +131,14 @@ func (j *job) zip(r io.ReaderAt, size int64, member []string, depth int) string 
 			// numpy.load and others read a "directory" entry like any other.
 			j.anomaly(member, "directory-with-data", e.Name, fmt.Sprintf("the directory entry %q holds %d bytes; they are scanned", e.Name, e.UncompressedSize))
 		}
+		j.checkMemberName(member, "zip", e.Name)
+		if e.LocalName != "" && e.LocalName != e.Name {
+			j.checkMemberName(member, "zip", e.LocalName)
+		}
+		if e.IsSymlink() {
+			j.zipLink(a, e, member)
+			continue
+		}
 		j.zipMember(a, e, member, depth, memberRole(format, e.Name))
 	}
 	for _, an := range a.Anomalies() {
@@ -148,6 +156,25 @@ func (j *job) zipMember(a *zipx.Archive, e *zipx.Entry, member []string, depth i
 	defer rc.Close()
 	j.inspectStream(rc, int64(e.UncompressedSize), child(member, e.Name), depth+1, ro)
 }
+
+// zipLink checks a symbolic link member, whose data is its target.
+func (j *job) zipLink(a *zipx.Archive, e *zipx.Entry, member []string) {
+	rc, err := a.Open(e)
+	if err != nil {
+		j.archiveError(child(member, e.Name), err, "archive member")
+		return
+	}
+	defer rc.Close()
+	target, err := io.ReadAll(io.LimitReader(rc, maxLinkTarget))
+	if err != nil {
+		j.archiveError(child(member, e.Name), err, "archive member")
+		return
+	}
+	j.checkLink(member, "zip", e.Name, string(target), false)
+}
+
+// maxLinkTarget bounds a link target read from member data (PATH_MAX).
+const maxLinkTarget = 4096
 
 // memberRole tells a member's role from the archive's layout and the
 // member's name: PyTorch keeps tensor storage under <archive>/data/, and
@@ -210,6 +237,8 @@ func (j *job) archiveError(member []string, err error, what string) {
 		j.add(finding.New(finding.NotInspected, loc, what+" is encrypted: not inspected; decrypt it and scan the contents", finding.Evidence{Detail: err.Error()}))
 	case errors.Is(err, zipx.ErrUnsupportedMethod) || errors.Is(err, compress.ErrUnsupported) || errors.Is(err, sevenZipUnsupported):
 		j.add(finding.New(finding.NotInspected, loc, what+" uses a compression method modelward cannot read: not inspected", finding.Evidence{Detail: err.Error()}))
+	case errors.Is(err, zipx.ErrRatio) || errors.Is(err, compress.ErrRatio):
+		j.add(finding.New(finding.ArchiveBomb, loc, what+": "+err.Error()+"; the rest was not inspected", finding.Evidence{}))
 	case errors.Is(err, zipx.ErrLimit) || errors.Is(err, compress.ErrLimit) || errors.Is(err, errTotalBytes) || errors.Is(err, sevenZipLimit):
 		j.add(finding.New(finding.LimitReached, loc, what+": "+err.Error(), finding.Evidence{}))
 	default:
@@ -236,6 +265,7 @@ func (j *job) tar(r io.Reader, member []string, depth int) string {
 			break
 		}
 		name := h.Name
+		j.checkMemberName(member, "tar", name)
 		switch name {
 		case "pickle", "sys_info":
 			format = "pytorch-tar"
@@ -277,6 +307,7 @@ func (j *job) tarEntry(h *tar.Header, member []string) bool {
 	case tar.TypeDir, tar.TypeChar, tar.TypeBlock, tar.TypeFifo:
 		return false
 	case tar.TypeSymlink, tar.TypeLink:
+		j.checkLink(member, "tar", h.Name, h.Linkname, h.Typeflag == tar.TypeLink)
 		if torchTarNames[h.Name] {
 			j.add(finding.New(finding.ExternalLoad, j.loc(child(member, h.Name), -1),
 				fmt.Sprintf("the legacy PyTorch member %q is a link to %q: torch.load unpickles whatever it points to", h.Name, h.Linkname),
@@ -399,7 +430,9 @@ func (j *job) compressed(r io.Reader, size int64, m compress.Method, member []st
 	}
 	defer dr.Close()
 	br := bufio.NewReaderSize(dr, probeSize)
-	if _, err := br.Peek(probeSize); err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, bufio.ErrBufferFull) && !top &&
+	head, err := br.Peek(probeSize)
+	head = append([]byte(nil), head...)
+	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, bufio.ErrBufferFull) && !top &&
 		(m == compress.Zlib || ro == roleStorage) {
 		return "data"
 	}
@@ -409,11 +442,26 @@ func (j *job) compressed(r io.Reader, size int64, m compress.Method, member []st
 	if top {
 		inner = roleLoaded
 	}
-	format := j.inspectStream(&errTrap{r: br, j: j, member: member, what: string(m) + " stream"}, -1, member, depth+1, inner)
+	trap := &errTrap{r: br, j: j, member: member, what: string(m) + " stream"}
+	format := j.inspectStream(trap, -1, member, depth+1, inner)
+	if format == "unknown" {
+		// Nothing read the content past its head. Read on a little so a
+		// compression bomb shows itself, which costs the bomb's ratio
+		// check, not its expanded size.
+		_, _ = io.Copy(io.Discard, io.LimitReader(trap, bombProbe))
+		if top {
+			j.recognised = false
+			j.unrecognised(head)
+		}
+	}
 	return string(m) + "/" + format
 }
 
 const probeSize = 4096
+
+// bombProbe is how much unrecognised decompressed content is read to let
+// the ratio check see a bomb.
+const bombProbe = 64 << 20
 
 // errTrap reports decompression errors (limits, corrupt data) that the
 // inner analyser would otherwise see only as a truncated stream.

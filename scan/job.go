@@ -139,6 +139,11 @@ func (j *job) inspectStream(r io.Reader, size int64, member []string, depth int,
 			return format
 		}
 	}
+	if kind := executable(head, ro); kind != "" {
+		j.recognised = true
+		j.reportExecutable(member, kind, ro)
+		return "executable"
+	}
 	if ro == roleFile {
 		j.unrecognised(head)
 	}

@@ -62,12 +62,12 @@ func verdictOf(fs []finding.Finding, recognised bool) Verdict {
 	switch {
 	case any && max == finding.Critical:
 		return Malicious
-	case hasRule(fs, finding.NotInspected, finding.LimitReached, finding.PickleMalformed):
+	case hasRule(fs, finding.NotInspected, finding.LimitReached, finding.PickleMalformed, finding.ArchiveBomb, finding.StructureInvalid):
 		return NotInspected
-	case !recognised:
-		return Unrecognised
 	case any && max >= finding.Medium:
 		return Suspicious
+	case !recognised:
+		return Unrecognised
 	default:
 		return Clean
 	}

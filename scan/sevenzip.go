@@ -28,12 +28,26 @@ func (j *job) sevenZip(r io.ReaderAt, size int64, member []string, depth int) st
 	}
 	for i := range a.Entries {
 		e := &a.Entries[i]
-		if e.IsDir || j.ctx.Err() != nil {
+		if j.ctx.Err() != nil {
+			break
+		}
+		j.checkMemberName(member, "7z", e.Name)
+		if e.IsDir {
 			continue
 		}
 		rc, err := a.Open(e)
 		if err != nil {
 			j.archiveError(child(member, e.Name), err, "7z member")
+			continue
+		}
+		if e.Symlink {
+			target, err := io.ReadAll(io.LimitReader(rc, maxLinkTarget))
+			rc.Close()
+			if err != nil {
+				j.archiveError(child(member, e.Name), err, "7z member")
+				continue
+			}
+			j.checkLink(member, "7z", e.Name, string(target), false)
 			continue
 		}
 		j.inspectStream(rc, int64(e.Size), child(member, e.Name), depth+1, memberRole("", e.Name))

@@ -34,11 +34,15 @@ const (
 	LZMA   Method = "lzma" // the legacy "LZMA alone" (.lzma) format
 	ZFZlib Method = "zf-zlib"
 	LZ4    Method = "lz4" // the LZ4 frame format
+	Zstd   Method = "zstd"
 )
 
 var (
 	// ErrLimit is returned (wrapped) when the output passes Limits.
 	ErrLimit = errors.New("decompression limit exceeded")
+	// ErrRatio is returned (wrapped) when the output passes MaxRatio times
+	// the input, the mark of a compression bomb. It wraps ErrLimit.
+	ErrRatio error = ratioError{}
 	// ErrUnsupported is returned (wrapped) for a method NewReader cannot read.
 	ErrUnsupported = errors.New("compression method not supported")
 )
@@ -119,6 +123,8 @@ func open(m Method, br *bufio.Reader, lim Limits) (io.Reader, error) {
 		})
 	case ZFZlib:
 		return openZF(br, lim)
+	case Zstd:
+		return openZstd(br, lim)
 	}
 	return nil, fmt.Errorf("compress: %q: %w", m, ErrUnsupported)
 }
@@ -199,3 +205,10 @@ func (c *countingReader) Read(p []byte) (int, error) {
 	c.n += int64(n)
 	return n, err
 }
+
+// ratioError is ErrRatio: its own message, and errors.Is(err, ErrLimit)
+// still holds for callers that only care that a limit was reached.
+type ratioError struct{}
+
+func (ratioError) Error() string { return "compression ratio limit exceeded" }
+func (ratioError) Unwrap() error { return ErrLimit }

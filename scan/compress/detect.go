@@ -22,6 +22,7 @@ func Detect(head []byte) (Method, bool) {
 		{XZ, isXZ},
 		{LZMA, isLZMA},
 		{LZ4, isLZ4},
+		{Zstd, isZstd},
 	}
 	for _, c := range checks {
 		if c.ok(head) {

@@ -39,7 +39,7 @@ func (l *limitedReader) Read(p []byte) (int, error) {
 	}
 	if l.out >= ratioFloor && l.ratioExceeded() {
 		l.err = fmt.Errorf("compress: %s data expands more than %d times (%d bytes from %d): %w",
-			l.m, l.lim.MaxRatio, l.out, l.compressed(), ErrLimit)
+			l.m, l.lim.MaxRatio, l.out, l.compressed(), ErrRatio)
 		return n, l.err
 	}
 	switch {

@@ -16,6 +16,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 
 	"github.com/bodgit/sevenzip"
 )
@@ -79,6 +80,10 @@ type Entry struct {
 	// Size is the decompressed size the header declares.
 	Size  uint64
 	IsDir bool
+	// Symlink is set when the member's Unix mode (kept by p7zip in the
+	// high bits of its attributes) makes it a symbolic link: its data is
+	// the link target.
+	Symlink bool
 	// Encrypted is set when the member's folder uses AES; Open then
 	// returns ErrEncrypted.
 	Encrypted bool
@@ -148,7 +153,8 @@ func (a *Archive) list(z *sevenzip.Reader, h *header) error {
 	folder, offset := 0, uint64(0)
 	for i, f := range z.File {
 		e := &a.Entries[i]
-		*e = Entry{Name: f.Name, Size: f.UncompressedSize, IsDir: f.FileInfo().IsDir(), Folder: -1, file: f}
+		*e = Entry{Name: f.Name, Size: f.UncompressedSize, IsDir: f.FileInfo().IsDir(), Folder: -1, file: f,
+			Symlink: f.FileInfo().Mode()&fs.ModeSymlink != 0}
 		if h.files[i].emptyStream {
 			continue
 		}

@@ -152,6 +152,8 @@ func readCentralEntry(br *bufio.Reader) (e Entry, more bool, err error) {
 		CRC32:            le32(fixed[16:]),
 		CompressedSize:   uint64(le32(fixed[20:])),
 		UncompressedSize: uint64(le32(fixed[24:])),
+		CreatorOS:        fixed[5],
+		ExternalAttrs:    le32(fixed[38:]),
 		Listed:           true,
 	}
 	offset := uint64(le32(fixed[42:]))

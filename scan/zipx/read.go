@@ -178,7 +178,7 @@ func (r *reader) limitError() error {
 		return fmt.Errorf("zip: %s decompresses to more than %d bytes: %w", quote(r.e.Name), r.max, ErrLimit)
 	}
 	return fmt.Errorf("zip: %s decompresses to more than %d bytes from %d compressed bytes (ratio limit %d): %w",
-		quote(r.e.Name), r.max, r.e.CompressedSize, r.a.lim.MaxRatio, ErrLimit)
+		quote(r.e.Name), r.max, r.e.CompressedSize, r.a.lim.MaxRatio, ErrRatio)
 }
 
 // finish checks a member read to its end.

@@ -43,6 +43,9 @@ var (
 	ErrUnsupportedMethod = errors.New("compression method not supported")
 	// ErrLimit: the archive or a member goes past one of the Limits.
 	ErrLimit = errors.New("limit exceeded")
+	// ErrRatio: a member expands more than MaxRatio times its compressed
+	// size, the mark of a compression bomb. It wraps ErrLimit.
+	ErrRatio error = ratioError{}
 )
 
 // Limits bound the work and memory spent on one archive. A zero or negative
@@ -101,6 +104,11 @@ type Entry struct {
 	HeaderOffset int64
 	// DataOffset is the offset of the member's (compressed) data.
 	DataOffset int64
+	// CreatorOS is the host system that wrote the member (the high byte of
+	// "version made by"); 3 is Unix. ExternalAttrs holds, for Unix
+	// creators, the file mode in its high 16 bits.
+	CreatorOS     uint8
+	ExternalAttrs uint32
 	// Zip64 is set when a size or offset came from a zip64 extra field.
 	Zip64 bool
 	// Encrypted is set when the flags or the method claim encryption;
@@ -111,7 +119,14 @@ type Entry struct {
 	Listed bool
 }
 
-// IsDir reports whether the member names a directory.
+// IsSymlink reports whether a Unix-made member is a symbolic link, whose
+// data is the link target; unzip and most extractors create the link.
+func (e *Entry) IsSymlink() bool {
+	const creatorUnix, modeType, modeSymlink = 3, 0xf000, 0xa000
+	return e.CreatorOS == creatorUnix && (e.ExternalAttrs>>16)&modeType == modeSymlink
+}
+
+// IsDir reports whether the member's name marks it as a directory.
 func (e *Entry) IsDir() bool {
 	return len(e.Name) > 0 && e.Name[len(e.Name)-1] == '/'
 }
@@ -214,3 +229,10 @@ func (a *Archive) readAt(p []byte, off int64) error {
 	}
 	return fmt.Errorf("zip: reading %d bytes at offset %d: %w", len(p), off, err)
 }
+
+// ratioError is ErrRatio: its own message, and errors.Is(err, ErrLimit)
+// still holds for callers that only care that a limit was reached.
+type ratioError struct{}
+
+func (ratioError) Error() string { return "compression ratio limit exceeded" }
+func (ratioError) Unwrap() error { return ErrLimit }
