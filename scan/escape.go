@@ -42,7 +42,7 @@ func linkEscape(name, target string, hard bool) string {
 	}
 	p := normalise(target)
 	if !hard {
-		p = path.Join(path.Dir(normalise(name)), p)
+		p = path.Dir(normalise(name)) + "/" + p
 	}
 	if climbs(p) {
 		return "points outside the extraction folder"
@@ -61,11 +61,23 @@ func isAbsolute(name string) bool {
 	return len(n) >= 2 && n[1] == ':' && (n[0]|0x20 >= 'a' && n[0]|0x20 <= 'z')
 }
 
-// climbs reports whether a slash path, cleaned as an extractor would join
-// it to the folder, leaves the folder.
+// climbs reports whether a slash path leaves the folder it is joined to at
+// any point of its walk: "a/../../b" does, and so does "../x" even where
+// the folder happens to be named x.
 func climbs(p string) bool {
-	c := path.Clean("/x/" + p) // "/x" stands for the extraction folder
-	return c != "/x" && !strings.HasPrefix(c, "/x/")
+	depth := 0
+	for _, part := range strings.Split(p, "/") {
+		switch part {
+		case "", ".":
+		case "..":
+			if depth--; depth < 0 {
+				return true
+			}
+		default:
+			depth++
+		}
+	}
+	return false
 }
 
 // checkMemberName reports a member whose name escapes the folder.
