@@ -13,7 +13,7 @@ import (
 // SchemaVersion is the version of the JSON report format, described by
 // JSONSchema and docs/json-report.md. Additive changes bump the minor
 // version, breaking changes the major; consumers check the major.
-const SchemaVersion = "1.0.0"
+const SchemaVersion = "1.1.0"
 
 // The JSON document has its own types rather than reusing finding's and
 // scan's struct tags: the format is a published contract, and a field added
@@ -22,7 +22,16 @@ type jsonReport struct {
 	SchemaVersion string      `json:"schemaVersion"`
 	Tool          jsonTool    `json:"tool"`
 	Files         []jsonFile  `json:"files"`
+	Models        []jsonModel `json:"models,omitempty"`
 	Summary       jsonSummary `json:"summary"`
+}
+
+type jsonModel struct {
+	Model    string `json:"model"`
+	Files    int    `json:"files"`
+	Bytes    int64  `json:"bytes"`
+	Verdict  string `json:"verdict"`
+	Findings int    `json:"findings"`
 }
 
 type jsonTool struct {
@@ -32,6 +41,7 @@ type jsonTool struct {
 
 type jsonFile struct {
 	Path       string        `json:"path"`
+	Model      string        `json:"model,omitempty"`
 	Size       int64         `json:"size"`
 	Format     string        `json:"format"`
 	Verdict    string        `json:"verdict"`
@@ -90,6 +100,9 @@ func writeJSON(w io.Writer, r *scan.Report, o Options) error {
 	for i := range r.Files {
 		doc.Files = append(doc.Files, jsonFileOf(&r.Files[i]))
 	}
+	for _, m := range r.Models {
+		doc.Models = append(doc.Models, jsonModel{Model: m.Model, Files: m.Files, Bytes: m.Bytes, Verdict: string(m.Verdict), Findings: m.Findings})
+	}
 	enc := json.NewEncoder(w)
 	enc.SetEscapeHTML(false) // "<lambda>" reads better than "\u003clambda\u003e"
 	enc.SetIndent("", "  ")
@@ -99,6 +112,7 @@ func writeJSON(w io.Writer, r *scan.Report, o Options) error {
 func jsonFileOf(f *scan.FileResult) jsonFile {
 	out := jsonFile{
 		Path:       f.Path,
+		Model:      f.Model,
 		Size:       f.Size,
 		Format:     f.Format,
 		Verdict:    string(f.Verdict),

@@ -30,7 +30,7 @@ func TestJSONSchemaRejectsDrift(t *testing.T) {
 	s := compileSchema(t, JSONSchema())
 	good := render(t, mixedReport(), JSON, Options{})
 	for _, edit := range [][2]string{
-		{`"schemaVersion": "1.0.0"`, `"schemaVersion": "2.0.0"`},
+		{`"schemaVersion": "1.1.0"`, `"schemaVersion": "2.0.0"`},
 		{`"rule": "MW101"`, `"rule": "MW101", "extra": 1`},
 		{`"severity": "critical"`, `"severity": "fatal"`},
 		{`"offset": 52`, `"offset": -2`},

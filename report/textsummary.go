@@ -17,6 +17,13 @@ func (tw *textWriter) summary(t tally, r *scan.Report) {
 	if tw.hidden > 0 {
 		tw.line("  %s below %s not shown", plural(tw.hidden, "finding"), tw.o.MinSeverity)
 	}
+	if len(r.Models) > 0 {
+		tw.line("  models:")
+		for _, m := range r.Models {
+			tw.line("    %s  %s, %s: %s, %s", safe(m.Model), plural(m.Files, "file"), size(m.Bytes),
+				tw.o.paint(verdictColor[m.Verdict], strings.ToUpper(safe(string(m.Verdict)))), plural(m.Findings, "finding"))
+		}
+	}
 }
 
 func (tw *textWriter) verdictCounts(t tally) string {

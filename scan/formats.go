@@ -101,8 +101,7 @@ func (j *job) runPickle(r io.Reader, size int64, member []string, depth, streams
 // nested scans bytes found inside a pickle as content of their own.
 func (j *job) nested(member []string, depth int) pickle.NestedFunc {
 	return func(data []byte, where string) []finding.Finding {
-		sub := newJob(j.ctx, j.pol, j.path)
-		sub.read, sub.keep = j.read, j.keep
+		sub := j.sub()
 		sub.inspectAt(bytes.NewReader(data), int64(len(data)), child(member, where), depth+1, roleMember)
 		j.read = sub.read // nested bytes count against the file's budget too
 		j.streams = append(j.streams, sub.streams...)
@@ -520,8 +519,12 @@ func (j *job) externalFiles(h *joblib.Hook, member []string) []finding.Finding {
 			fmt.Sprintf("joblib loads the side file %q with numpy.load(allow_pickle=True); it is scanned with this file", ext.Name),
 			finding.Evidence{Detail: ext.Name}))
 		out[len(out)-1].Severity = finding.Info
-		if len(member) == 0 {
-			out = append(out, j.sideFile(filepath.Join(filepath.Dir(j.path), clean), ext.Name)...)
+		switch {
+		case len(member) == 0 && j.dir != "":
+			out = append(out, j.sideFile(filepath.Join(j.dir, clean), ext.Name)...)
+		case len(member) == 0:
+			out = append(out, finding.New(finding.NotInspected, j.loc([]string{ext.Name}, -1),
+				fmt.Sprintf("joblib side file %q was not fetched with the dump: not inspected; scan the folder it is in", ext.Name), finding.Evidence{}))
 		}
 	}
 	return out
@@ -539,7 +542,7 @@ func (j *job) sideFile(path, name string) []finding.Finding {
 		return []finding.Finding{finding.New(finding.NotInspected, j.loc([]string{name}, -1), "cannot read side file: "+err.Error(), finding.Evidence{})}
 	}
 	defer fh.Close()
-	sub := newJob(j.ctx, j.pol, j.path)
+	sub := newJob(j.ctx, j.pol, j.path, j.dir)
 	sub.keep = j.keep
 	sub.inspectAt(ctxReaderAt{j.ctx, fh}, info.Size(), []string{name}, 1, roleLoaded)
 	return sub.findings

@@ -33,7 +33,7 @@ func FuzzInspect(f *testing.F) {
 	f.Fuzz(func(t *testing.T, b []byte) {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
-		j := newJob(ctx, pol, "fuzz.bin")
+		j := newJob(ctx, pol, "fuzz.bin", "")
 		j.inspectAt(bytes.NewReader(b), int64(len(b)), nil, 0, roleFile)
 		for _, x := range j.findings {
 			if _, ok := finding.Lookup(x.Rule); !ok {

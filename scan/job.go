@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -22,7 +23,8 @@ import (
 type job struct {
 	ctx        context.Context
 	pol        *policy.Policy
-	path       string
+	path       string // as shown in findings
+	dir        string // the folder side files are read from; "" when there is none (remote files)
 	findings   []finding.Finding
 	streams    []string
 	recognised bool
@@ -32,9 +34,26 @@ type job struct {
 	keep *int64
 }
 
-func newJob(ctx context.Context, pol *policy.Policy, path string) *job {
+func newJob(ctx context.Context, pol *policy.Policy, path, dir string) *job {
 	keep := pol.Limits.MaxNestedBytes
-	return &job{ctx: ctx, pol: pol, path: path, keep: &keep}
+	return &job{ctx: ctx, pol: pol, path: path, dir: dir, keep: &keep}
+}
+
+// sub returns a job for content found inside this one (nested bytes, side
+// files) that shares its budgets.
+func (j *job) sub() *job {
+	s := newJob(j.ctx, j.pol, j.path, j.dir)
+	s.read, s.keep = j.read, j.keep
+	return s
+}
+
+// name is the file or member name a stream goes by, which is how loaders
+// pick formats that have no magic number (saved_model.pb, model.onnx).
+func (j *job) name(member []string) string {
+	if len(member) > 0 {
+		return path.Base(member[len(member)-1])
+	}
+	return path.Base(filepath.ToSlash(j.path))
 }
 
 func (j *job) add(fs ...finding.Finding) { j.findings = append(j.findings, fs...) }

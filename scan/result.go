@@ -27,7 +27,10 @@ const (
 
 // FileResult is everything modelward learned about one file.
 type FileResult struct {
-	Path     string            `json:"path"`
+	Path string `json:"path"`
+	// Model is the repository and revision the file belongs to, for files
+	// of a Hugging Face cache or remote repository.
+	Model    string            `json:"model,omitempty"`
 	Size     int64             `json:"size"`
 	Format   string            `json:"format"`
 	Verdict  Verdict           `json:"verdict"`
@@ -42,7 +45,10 @@ type FileResult struct {
 
 // Report is the result of one scan run, files in a deterministic order.
 type Report struct {
-	Files    []FileResult  `json:"files"`
+	Files []FileResult `json:"files"`
+	// Models summarises the files of each model (repository and
+	// revision), in order of first appearance.
+	Models   []ModelResult `json:"models,omitempty"`
 	Bytes    int64         `json:"bytes"`
 	Duration time.Duration `json:"-"`
 }
@@ -82,4 +88,40 @@ func hasRule(fs []finding.Finding, ids ...string) bool {
 		}
 	}
 	return false
+}
+
+// ModelResult is one model's summary: its files' worst verdict and counts.
+type ModelResult struct {
+	Model    string  `json:"model"`
+	Files    int     `json:"files"`
+	Bytes    int64   `json:"bytes"`
+	Verdict  Verdict `json:"verdict"`
+	Findings int     `json:"findings"`
+}
+
+// verdictRank orders verdicts from best to worst for a model's summary.
+var verdictRank = map[Verdict]int{Clean: 0, Unrecognised: 1, Suspicious: 2, NotInspected: 3, Failed: 4, Malicious: 5}
+
+func summariseModels(files []FileResult) []ModelResult {
+	var out []ModelResult
+	index := map[string]int{}
+	for _, f := range files {
+		if f.Model == "" {
+			continue
+		}
+		i, ok := index[f.Model]
+		if !ok {
+			i = len(out)
+			index[f.Model] = i
+			out = append(out, ModelResult{Model: f.Model, Verdict: Clean})
+		}
+		m := &out[i]
+		m.Files++
+		m.Bytes += f.Size
+		m.Findings += len(f.Findings)
+		if verdictRank[f.Verdict] > verdictRank[m.Verdict] {
+			m.Verdict = f.Verdict
+		}
+	}
+	return out
 }

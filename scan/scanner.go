@@ -109,26 +109,36 @@ func (s *Scanner) Scan(ctx context.Context, paths []string) (*Report, error) {
 // ScanFiles scans the given files with the worker pool. The report lists
 // them in the order given.
 func (s *Scanner) ScanFiles(ctx context.Context, files []string) *Report {
+	targets := make([]Target, len(files))
+	for i, f := range files {
+		targets[i] = LocalFile(f)
+	}
+	return s.ScanTargets(ctx, targets)
+}
+
+// ScanTargets scans targets with the worker pool. The report lists them in
+// the order given.
+func (s *Scanner) ScanTargets(ctx context.Context, targets []Target) *Report {
 	start := time.Now()
-	rep := &Report{Files: make([]FileResult, len(files))}
+	rep := &Report{Files: make([]FileResult, len(targets))}
 	next := make(chan int)
 	var wg sync.WaitGroup
 	var done, bytes atomic.Int64
-	for w := 0; w < min(s.opt.Workers, max(len(files), 1)); w++ {
+	for w := 0; w < min(s.opt.Workers, max(len(targets), 1)); w++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for i := range next {
-				rep.Files[i] = s.ScanFile(ctx, files[i])
+				rep.Files[i] = s.ScanTarget(ctx, targets[i])
 				n := done.Add(1)
 				b := bytes.Add(rep.Files[i].Size)
 				if s.opt.Progress != nil {
-					s.opt.Progress(int(n), len(files), b)
+					s.opt.Progress(int(n), len(targets), b)
 				}
 			}
 		}()
 	}
-	for i := range files {
+	for i := range targets {
 		if ctx.Err() != nil {
 			break
 		}
@@ -138,43 +148,45 @@ func (s *Scanner) ScanFiles(ctx context.Context, files []string) *Report {
 	wg.Wait()
 	for i := range rep.Files {
 		if rep.Files[i].Path == "" { // cancelled before it started
-			rep.Files[i] = FileResult{Path: files[i], Verdict: Failed, Error: "scan cancelled"}
+			rep.Files[i] = FileResult{Path: targets[i].Name, Model: targets[i].Model, Verdict: Failed, Error: "scan cancelled"}
 		}
 		rep.Bytes += rep.Files[i].Size
 	}
+	rep.Models = summariseModels(rep.Files)
 	rep.Duration = time.Since(start)
 	return rep
 }
 
 // ScanFile scans one file.
 func (s *Scanner) ScanFile(ctx context.Context, path string) FileResult {
+	return s.ScanTarget(ctx, LocalFile(path))
+}
+
+// ScanTarget scans one target.
+func (s *Scanner) ScanTarget(ctx context.Context, t Target) FileResult {
 	start := time.Now()
-	fr := FileResult{Path: path, Format: "unknown"}
-	f, err := os.Open(path)
-	if err != nil {
-		fr.Verdict, fr.Error = Failed, fmt.Sprintf("cannot open: %v", errors.Unwrap(err))
-		return fr
-	}
-	defer f.Close()
-	info, err := f.Stat()
+	fr := FileResult{Path: t.Name, Model: t.Model, Format: "unknown"}
+	lim := s.opt.Policy.Limits
+	ctx, cancel := context.WithTimeout(ctx, lim.FileTimeout)
+	defer cancel()
+	r, size, closer, err := t.Open(ctx)
 	if err != nil {
 		fr.Verdict, fr.Error = Failed, err.Error()
 		return fr
 	}
-	fr.Size = info.Size()
-	lim := s.opt.Policy.Limits
+	defer closer.Close()
+	fr.Size = size
 	if fr.Size > lim.MaxFileBytes {
-		fr.Findings = []finding.Finding{finding.New(finding.LimitReached, finding.Location{Path: path, Offset: -1},
+		fr.Findings = []finding.Finding{finding.New(finding.LimitReached, finding.Location{Path: t.Name, Offset: -1},
 			fmt.Sprintf("file of %d bytes is larger than max_file_bytes (%d): not inspected", fr.Size, lim.MaxFileBytes), finding.Evidence{})}
 		fr.Verdict = verdictOf(fr.Findings, true)
 		return fr
 	}
-	ctx, cancel := context.WithTimeout(ctx, lim.FileTimeout)
-	defer cancel()
-	j := newJob(ctx, s.opt.Policy, path)
-	fr.Format = j.inspectAt(ctxReaderAt{ctx, f}, fr.Size, nil, 0, roleFile)
+	j := newJob(ctx, s.opt.Policy, t.Name, t.Dir)
+	j.add(t.Findings...)
+	fr.Format = j.inspectAt(ctxReaderAt{ctx, r}, fr.Size, nil, 0, roleFile)
 	if ctx.Err() != nil && !errors.Is(context.Cause(ctx), context.Canceled) {
-		j.add(finding.New(finding.LimitReached, finding.Location{Path: path, Offset: -1},
+		j.add(finding.New(finding.LimitReached, finding.Location{Path: t.Name, Offset: -1},
 			fmt.Sprintf("scanning took longer than file_timeout (%s): the rest was not inspected", lim.FileTimeout), finding.Evidence{}))
 	}
 	fr.Findings, fr.Streams = j.findings, j.streams
