@@ -1,0 +1,9 @@
+a_
+[
+PyFuncPyFuncserving_default_input_1*
+Tin
+2*
+Tout
+2*
+token
+pyfunc_0
