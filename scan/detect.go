@@ -4,10 +4,13 @@ import (
 	"bytes"
 
 	"github.com/modelward/modelward/scan/compress"
+	"github.com/modelward/modelward/scan/gguf"
+	"github.com/modelward/modelward/scan/hdf5"
 	"github.com/modelward/modelward/scan/npy"
 	"github.com/modelward/modelward/scan/pickle"
 	"github.com/modelward/modelward/scan/safetensors"
 	"github.com/modelward/modelward/scan/sevenz"
+	"github.com/modelward/modelward/scan/tensorflow"
 	"github.com/modelward/modelward/scan/zipx"
 )
 
@@ -23,8 +26,15 @@ const (
 	kindNPY
 	kindTorchLegacy
 	kindSafetensors
-	kindPickle      // certainly a pickle: scan it and report whatever is wrong
-	kindMaybePickle // may be a pickle: scan it, and keep the result if it imports or completes
+	kindHDF5
+	kindGGUF
+	kindTFLite
+	kindONNX            // by name and content
+	kindTFProto         // by name: saved_model.pb, keras_metadata.pb, fingerprint.pb
+	kindTokenizerConfig // by name: tokenizer_config.json, chat_template.json
+	kindTemplate        // by name: *.jinja
+	kindPickle          // certainly a pickle: scan it and report whatever is wrong
+	kindMaybePickle     // may be a pickle: scan it, and keep the result if it imports or completes
 )
 
 // role says what a stream is to the loaders that would read it, which
@@ -71,9 +81,40 @@ var legacyTorchMagic = []byte{0x80, 0x02, 0x8a, 0x0a, 0x6c, 0xfc, 0x9c, 0x46, 0x
 // held to a head-only sniff: torch never unpickles it, and probing thousands
 // of arbitrary members would make cost follow the file, not the pickle.
 func detect(head []byte, r role) (kind, compress.Method) {
+	return detectContent(head, r)
+}
+
+// randomAccessKind reports the formats whose analysers seek: a stream of
+// one is copied to a temporary file first.
+func randomAccessKind(k kind) bool {
+	switch k {
+	case kindZip, kindSevenZip, kindHDF5, kindGGUF, kindTFLite, kindONNX, kindTFProto:
+		return true
+	}
+	return false
+}
+
+// detectNamed is detect, with the formats recognised by name first, for
+// every stream but raw tensor storage.
+func (j *job) detectNamed(head []byte, member []string, r role) (kind, compress.Method) {
+	if r != roleStorage {
+		if k := detectByName(j.name(member), head); k != kindUnknown {
+			return k, ""
+		}
+	}
+	return detect(head, r)
+}
+
+func detectContent(head []byte, r role) (kind, compress.Method) {
 	switch {
 	case safetensors.Is(head):
 		return kindSafetensors, ""
+	case hdf5.Is(head):
+		return kindHDF5, ""
+	case gguf.Is(head):
+		return kindGGUF, ""
+	case tensorflow.IsTFLite(head):
+		return kindTFLite, ""
 	case zipx.IsZip(head):
 		return kindZip, ""
 	case sevenz.IsSevenZip(head):

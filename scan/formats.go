@@ -16,6 +16,7 @@ import (
 	"github.com/modelward/modelward/finding"
 	"github.com/modelward/modelward/scan/compress"
 	"github.com/modelward/modelward/scan/joblib"
+	"github.com/modelward/modelward/scan/keras"
 	"github.com/modelward/modelward/scan/npy"
 	"github.com/modelward/modelward/scan/pickle"
 	"github.com/modelward/modelward/scan/safetensors"
@@ -138,6 +139,10 @@ func (j *job) zip(r io.ReaderAt, size int64, member []string, depth int) string 
 			j.zipLink(a, e, member)
 			continue
 		}
+		if format == "keras" && e.Name == "config.json" {
+			j.zipKerasConfig(a, e, member)
+			continue
+		}
 		j.zipMember(a, e, member, depth, memberRole(format, e.Name))
 	}
 	for _, an := range a.Anomalies() {
@@ -172,6 +177,16 @@ func (j *job) zipLink(a *zipx.Archive, e *zipx.Entry, member []string) {
 	j.checkLink(member, "zip", e.Name, string(target), false)
 }
 
+func (j *job) zipKerasConfig(a *zipx.Archive, e *zipx.Entry, member []string) {
+	rc, err := a.Open(e)
+	if err != nil {
+		j.archiveError(child(member, e.Name), err, "archive member")
+		return
+	}
+	defer rc.Close()
+	j.kerasConfig(rc, child(member, e.Name))
+}
+
 // maxLinkTarget bounds a link target read from member data (PATH_MAX).
 const maxLinkTarget = 4096
 
@@ -204,6 +219,13 @@ func zipFormat(es []zipx.Entry) string {
 	}
 	if npz {
 		return "npz"
+	}
+	names := make([]string, len(es))
+	for i := range es {
+		names[i] = es[i].Name
+	}
+	if keras.IsKerasZip(names) {
+		return "keras"
 	}
 	return "zip"
 }

@@ -15,6 +15,7 @@ import (
 
 	"github.com/modelward/modelward/finding"
 	"github.com/modelward/modelward/policy"
+	"github.com/modelward/modelward/scan/hf"
 	"github.com/modelward/modelward/scan/zipx"
 )
 
@@ -84,12 +85,18 @@ func (j *job) inspectAt(r io.ReaderAt, size int64, member []string, depth int, r
 		return "unreadable"
 	}
 	head = head[:n]
-	k, _ := detect(head, ro)
+	k, _ := j.detectNamed(head, member, ro)
 	switch k {
 	case kindZip:
 		return j.zip(r, size, member, depth)
 	case kindSevenZip:
 		return j.sevenZip(r, size, member, depth)
+	case kindHDF5, kindGGUF, kindTFLite, kindONNX, kindTFProto:
+		format := j.randomAccess(k, r, size, member)
+		if ro == roleFile {
+			j.polyglotZip(r, size, format)
+		}
+		return format
 	}
 	format := j.inspectStream(io.NewSectionReader(r, 0, size), size, member, depth, ro)
 	if ro == roleFile {
@@ -134,10 +141,14 @@ func (j *job) inspectStream(r io.Reader, size int64, member []string, depth int,
 		j.add(finding.New(finding.NotInspected, j.loc(member, 0), "cannot read: "+err.Error(), finding.Evidence{}))
 		return "unreadable"
 	}
-	k, method := detect(head, ro)
-	switch k {
-	case kindZip, kindSevenZip:
+	k, method := j.detectNamed(head, member, ro)
+	switch {
+	case randomAccessKind(k):
 		return j.spool(br, member, depth)
+	case k == kindTokenizerConfig || k == kindTemplate:
+		return j.document(k, br, member)
+	}
+	switch k {
 	case kindTar:
 		return j.tar(br, member, depth)
 	case kindCompressed:
@@ -162,6 +173,16 @@ func (j *job) inspectStream(r io.Reader, size int64, member []string, depth int,
 		j.recognised = true
 		j.reportExecutable(member, kind, ro)
 		return "executable"
+	}
+	if ro == roleFile && hf.IsLFSPointer(head) {
+		// A clone without `git lfs pull`: the model's bytes are not here.
+		f := finding.New(finding.NotInspected, j.loc(member, -1),
+			"the file is a Git LFS pointer: the model it stands for was never downloaded, so it was not inspected; run `git lfs pull` and scan again",
+			finding.Evidence{Detail: "git-lfs pointer"})
+		f.Severity = finding.Medium
+		j.recognised = true
+		j.add(f)
+		return "git-lfs-pointer"
 	}
 	if ro == roleFile {
 		j.unrecognised(head)

@@ -99,8 +99,10 @@ type ModelResult struct {
 	Findings int     `json:"findings"`
 }
 
-// verdictRank orders verdicts from best to worst for a model's summary.
-var verdictRank = map[Verdict]int{Clean: 0, Unrecognised: 1, Suspicious: 2, NotInspected: 3, Failed: 4, Malicious: 5}
+// verdictRank orders verdicts for a model's summary: the worst wins, and
+// a model whose model files are clean is clean even though its README and
+// other side files are not model formats.
+var verdictRank = map[Verdict]int{Unrecognised: 0, Clean: 1, Suspicious: 2, NotInspected: 3, Failed: 4, Malicious: 5}
 
 func summariseModels(files []FileResult) []ModelResult {
 	var out []ModelResult
@@ -113,7 +115,7 @@ func summariseModels(files []FileResult) []ModelResult {
 		if !ok {
 			i = len(out)
 			index[f.Model] = i
-			out = append(out, ModelResult{Model: f.Model, Verdict: Clean})
+			out = append(out, ModelResult{Model: f.Model, Verdict: Unrecognised})
 		}
 		m := &out[i]
 		m.Files++

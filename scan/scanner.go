@@ -167,6 +167,12 @@ func (s *Scanner) ScanTarget(ctx context.Context, t Target) FileResult {
 	start := time.Now()
 	fr := FileResult{Path: t.Name, Model: t.Model, Format: "unknown"}
 	lim := s.opt.Policy.Limits
+	if t.Open == nil {
+		// Nothing to read: the target is only what was learned finding it.
+		fr.Format, fr.Findings = "none", append([]finding.Finding(nil), t.Findings...)
+		fr.Verdict = verdictOf(fr.Findings, true)
+		return fr
+	}
 	ctx, cancel := context.WithTimeout(ctx, lim.FileTimeout)
 	defer cancel()
 	r, size, closer, err := t.Open(ctx)

@@ -24,7 +24,8 @@ type Target struct {
 	// external data), or "" when there is none.
 	Dir string
 	// Open returns random access to the bytes, their size, and what to
-	// close when done.
+	// close when done. A nil Open means there is nothing to read (an
+	// unsafe link, say): the result is Findings alone.
 	Open func(ctx context.Context) (io.ReaderAt, int64, io.Closer, error)
 	// Findings are reported with the file's own: what was learned while
 	// finding it (an unsafe link in a cache, say).

@@ -18,6 +18,7 @@ import (
 	"github.com/modelward/modelward/policy"
 	"github.com/modelward/modelward/report"
 	"github.com/modelward/modelward/scan"
+	"github.com/modelward/modelward/scan/source"
 )
 
 type scanFlags struct {
@@ -33,12 +34,22 @@ type scanFlags struct {
 func newScanCmd() *cobra.Command {
 	var f scanFlags
 	cmd := &cobra.Command{
-		Use:   "scan PATH...",
-		Short: "Scan model files and directories for embedded code",
-		Long: `Scan model files and directories (recursively) for embedded code and
-unsafe constructs. Formats are recognised by content, never by extension:
-pickle (protocols 0-5), PyTorch (zip, legacy, tar, TorchScript), joblib
-(plain and compressed), NumPy .npy/.npz, and zip, tar and 7z archives.
+		Use:   "scan PATH|hf://ORG/NAME[@REVISION]...",
+		Short: "Scan model files, folders and Hugging Face repositories for embedded code",
+		Long: `Scan model files and folders (recursively) for embedded code and unsafe
+constructs. Formats are recognised by content where they have a magic
+number, by name where they have none: pickle (protocols 0-5), PyTorch (zip,
+legacy, tar, TorchScript), joblib, NumPy .npy/.npz, safetensors, GGUF, ONNX,
+Keras (.h5 and .keras), TensorFlow SavedModel and TFLite, chat templates in
+tokenizer_config.json, and zip, tar (plain, gzip, bzip2, xz, zstd) and 7z
+archives.
+
+A Hugging Face hub cache folder (~/.cache/huggingface/hub, or one
+models--org--name folder in it) is scanned snapshot by snapshot and
+reported once per repository and revision. hf://org/name[@revision] scans
+a remote repository through the hub API (HF_ENDPOINT, HF_TOKEN), fetching
+only what each format needs: safetensors and GGUF headers and zip
+directories by range requests, whole files only for pickles.
 
 Nothing is ever loaded or executed.
 
@@ -49,6 +60,8 @@ then the policy file.
 Exit status: 0 when no finding is at or above --fail-on, 1 when at least
 one is, 2 on a usage error or when a file could not be read.`,
 		Example: `  modelward scan model.pt
+  modelward scan hf://openai-community/gpt2
+  modelward scan ~/.cache/huggingface/hub
   modelward scan --format sarif --output results.sarif ./models
   modelward scan --fail-on high --policy modelward.yaml checkpoints/`,
 		Args: func(cmd *cobra.Command, args []string) error {
@@ -137,13 +150,13 @@ func runScan(cmd *cobra.Command, args []string, f scanFlags) error {
 	if f.workers < 0 {
 		return usageErr("--workers must be positive")
 	}
-	files, err := scan.Collect(args)
+	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt)
+	defer stop()
+	targets, err := source.Expand(ctx, args, source.Options{})
 	if err != nil {
 		return usageErr("%v", err)
 	}
-	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt)
-	defer stop()
-	rep := scanWithProgress(ctx, pol, f, files)
+	rep := scanWithProgress(ctx, pol, f, targets)
 
 	out, closeOut, err := openOutput(cmd.OutOrStdout(), f.output)
 	if err != nil {
@@ -160,10 +173,10 @@ func runScan(cmd *cobra.Command, args []string, f scanFlags) error {
 	return exitFor(rep, failOn)
 }
 
-func scanWithProgress(ctx context.Context, pol *policy.Policy, f scanFlags, files []string) *scan.Report {
+func scanWithProgress(ctx context.Context, pol *policy.Policy, f scanFlags, targets []scan.Target) *scan.Report {
 	bar := progress.New(os.Stderr, !f.noProgress && term.IsTerminal(int(os.Stderr.Fd())), time.Second)
 	s := scan.New(scan.Options{Policy: pol, Workers: f.workers, Progress: bar.Update})
-	rep := s.ScanFiles(ctx, files)
+	rep := s.ScanTargets(ctx, targets)
 	bar.Done()
 	return rep
 }
