@@ -65,6 +65,7 @@ const (
 	StructureInvalid     = "MW315"
 	TemplateInjection    = "MW316"
 	ModelFunctions       = "MW317"
+	RemoteCode           = "MW318"
 )
 
 var rules = []Rule{
@@ -232,6 +233,11 @@ var rules = []Rule{
 		"Model defines functions of its own",
 		"Model-local functions (ONNX functions) are expanded by the runtime into their bodies, whose operators are checked like any other; they are listed so a reviewer knows the graph is not all on its surface.",
 		"An ONNX model with a function `custom.Preprocess` built from standard operators.",
+		supplyChain},
+	{RemoteCode, "remote-code-required", Medium,
+		"Model runs Python code shipped with it (trust_remote_code)",
+		"A Hugging Face config.json or tokenizer_config.json whose auto_map names classes makes transformers import Python modules from the repository when loaded with trust_remote_code=True; that code runs with the user's rights and is not a model format this scan can judge. A class taken from another repository (\"org/repo--module.Class\") runs code that is not even in the files scanned, and is high.",
+		"`\"auto_map\": {\"AutoModelForCausalLM\": \"modeling_evil.EvilModel\"}` with a modeling_evil.py beside the weights.",
 		supplyChain},
 	{ObjectArray, "numpy-object-array", Info,
 		"NumPy array of Python objects: its pickle payload was scanned",

@@ -32,6 +32,7 @@ const (
 	kindONNX            // by name and content
 	kindTFProto         // by name: saved_model.pb, keras_metadata.pb, fingerprint.pb
 	kindTokenizerConfig // by name: tokenizer_config.json, chat_template.json
+	kindHFConfig        // by name: config.json (transformers)
 	kindTemplate        // by name: *.jinja
 	kindPickle          // certainly a pickle: scan it and report whatever is wrong
 	kindMaybePickle     // may be a pickle: scan it, and keep the result if it imports or completes

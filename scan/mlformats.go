@@ -29,6 +29,8 @@ func detectByName(name string, head []byte) kind {
 		return kindONNX
 	case lower == "tokenizer_config.json" || lower == "chat_template.json":
 		return kindTokenizerConfig
+	case lower == "config.json":
+		return kindHFConfig
 	case strings.HasSuffix(lower, ".jinja") || strings.HasSuffix(lower, ".jinja2"):
 		return kindTemplate
 	}
@@ -209,7 +211,11 @@ func (j *job) document(k kind, r io.Reader, member []string) string {
 	switch k {
 	case kindTokenizerConfig:
 		j.add(jinja.CheckTokenizerConfig(b, jinja.Config{Location: base})...)
+		j.remoteCode(b, member)
 		return "tokenizer-config"
+	case kindHFConfig:
+		j.remoteCode(b, member)
+		return "model-config"
 	default:
 		j.templateIssues(string(b), base)
 		return "jinja-template"
