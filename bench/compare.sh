@@ -55,6 +55,51 @@ st=$(python3 -c "import json;r=json.load(open('$BENCH_DIR/st.json'))['results'];
 rss=$( { /usr/bin/time -f "%M" "$MW" scan --no-progress -f json -o /dev/null "$p" >/dev/null; } 2>&1 | tail -1)
 echo "| big.safetensors (sparse) | $(du -h --apparent-size "$p" | cut -f1) | $st | n/a | $((rss / 1024)) MiB |"
 
+# A 10 GiB GGUF file (sparse), written to the GGUF specification: only the
+# header, metadata and tensor infos are read.
+[ -f "$BENCH_DIR/big.gguf" ] || /usr/bin/python3 - "$BENCH_DIR/big.gguf" <<'PY'
+import struct, sys
+def s(x): return struct.pack("<Q", len(x)) + x
+n = (10 << 30) // 4  # F32 elements
+kv = s(b"general.architecture") + struct.pack("<I", 8) + s(b"llama")
+kv += s(b"general.alignment") + struct.pack("<II", 4, 32)
+head = b"GGUF" + struct.pack("<IQQ", 3, 1, 2) + kv
+head += s(b"w") + struct.pack("<IQIQ", 1, n, 0, 0)
+head += b"\0" * (-len(head) % 32)
+with open(sys.argv[1], "wb") as f:
+    f.write(head)
+    f.truncate(len(head) + 4 * n)
+PY
+p="$BENCH_DIR/big.gguf"
+hyperfine -N --warmup 1 --runs 10 --export-json "$BENCH_DIR/gguf.json" "$MW scan --no-progress -f json -o /dev/null $p" >/dev/null 2>&1
+gg=$(python3 -c "import json;r=json.load(open('$BENCH_DIR/gguf.json'))['results'];print('%.1f ms' % (r[0]['mean']*1000))")
+rss=$( { /usr/bin/time -f "%M" "$MW" scan --no-progress -f json -o /dev/null "$p" >/dev/null; } 2>&1 | tail -1)
+echo "| big.gguf (sparse) | $(du -h --apparent-size "$p" | cut -f1) | $gg | n/a | $((rss / 1024)) MiB |"
+
+# A directory of 1,000 small model files of every format with a fixture:
+# pickles, PyTorch, joblib, safetensors, GGUF, ONNX, Keras .h5 and .keras,
+# TensorFlow, chat templates. Every file is checked, none is large, so the
+# run measures dispatch and parallelism rather than one big file.
+small="$BENCH_DIR/small1000"
+if [ ! -d "$small" ]; then
+  mkdir -p "$small"
+  mapfile -t pool < <(ls testdata/corpus/benign/*/* scan/safetensors/testdata/benign/* scan/gguf/testdata/benign/* \
+    scan/onnx/testdata/benign/*.onnx testdata/keras/benign/* scan/tensorflow/testdata/benign/* scan/jinja/testdata/benign/* | sort)
+  for i in $(seq 0 999); do
+    f=${pool[$((i % ${#pool[@]}))]}
+    d="$small/$((i / 100))/$i"
+    mkdir -p "$d"
+    cp "$f" "$d/$(basename "$f")"
+  done
+fi
+echo
+echo "| directory | workers | wall | cores busy | peak RSS |"
+echo "|---|---|---|---|---|"
+for j in 1 $(nproc); do
+  read -r wall user sys rss < <( { /usr/bin/time -f "%e %U %S %M" "$MW" scan -j "$j" --no-progress -f json -o /dev/null "$small" >/dev/null; } 2>&1 | tail -1)
+  python3 -c "print('| %d small files of every format, %s | %d | %.2f s | %.2f of %s | %d MiB |' % ($(find "$small" -type f | wc -l), '$(du -sh "$small" | cut -f1)', $j, $wall, ($user+$sys)/max($wall,1e-9), '$(nproc)', $rss//1024))"
+done
+
 # A directory of many files: 240 copies of six mid-sized benign models.
 # CPU time over wall time shows how many cores the worker pool keeps busy;
 # one worker against all of them shows what the pool buys.
@@ -68,9 +113,6 @@ if [ ! -d "$many" ]; then
     done
   done
 fi
-echo
-echo "| directory | workers | wall | cores busy | peak RSS |"
-echo "|---|---|---|---|---|"
 for j in 1 $(nproc); do
   read -r wall user sys rss < <( { /usr/bin/time -f "%e %U %S %M" "$MW" scan -j "$j" --no-progress -f json -o /dev/null "$many" >/dev/null; } 2>&1 | tail -1)
   python3 -c "print('| %d files, %s | %d | %.2f s | %.2f of %s | %d MiB |' % ($(ls "$many" | wc -l), '$(du -sh "$many" | cut -f1)', $j, $wall, ($user+$sys)/max($wall,1e-9), '$(nproc)', $rss//1024))"

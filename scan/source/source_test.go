@@ -20,7 +20,7 @@ var evilPickle = []byte("\x80\x02cos\nsystem\nX\x02\x00\x00\x00id\x85R.")
 
 // safetensors writes a valid safetensors file of one F32 tensor of n
 // elements; the tensor bytes are left sparse.
-func safetensors(t *testing.T, path string, n int64) {
+func safetensors(t testing.TB, path string, n int64) {
 	t.Helper()
 	hdr := []byte(`{"w":{"dtype":"F32","shape":[` + itoa(n) + `],"data_offsets":[0,` + itoa(4*n) + `]}}`)
 	for len(hdr)%8 != 0 {
@@ -45,7 +45,7 @@ func safetensors(t *testing.T, path string, n int64) {
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
 
-func write(t *testing.T, path string, b []byte) {
+func write(t testing.TB, path string, b []byte) {
 	t.Helper()
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		t.Fatal(err)
