@@ -148,6 +148,9 @@ func detectContent(head []byte, r role) (kind, compress.Method) {
 	if len(head) > 0 && pickle.OpName(head[0]) != "" {
 		return kindMaybePickle, ""
 	}
+	if hdf5UserBlock(head) {
+		return kindHDF5, ""
+	}
 	return kindUnknown, ""
 }
 
@@ -219,4 +222,16 @@ func sniffPickle(head []byte) bool {
 		return true
 	}
 	return res.Truncated && res.Ops >= 64 && len(head) == headSize
+}
+
+// hdf5UserBlock finds the HDF5 signature after a user block of 512, 1024
+// or 2048 bytes within the head, for streams that cannot seek; files are
+// searched further by hdf5.Offset.
+func hdf5UserBlock(head []byte) bool {
+	for off := 512; off+8 <= len(head); off *= 2 {
+		if hdf5.Is(head[off:]) {
+			return true
+		}
+	}
+	return false
 }

@@ -89,23 +89,89 @@ func (j *job) checkMemberName(member []string, kind, name string) {
 	}
 }
 
-// checkLink reports a link member whose target escapes the folder. Links
-// that stay inside are noted at low severity: loaders that open members by
-// name follow them, which is how one member masquerades as another.
-func (j *job) checkLink(member []string, kind, name, target string, hard bool) {
+// archiveLink is a link member, kept until the whole archive has been
+// walked: a link is only safe once every other link it may pass through
+// is known.
+type archiveLink struct {
+	name, target string
+	hard         bool
+}
+
+// maxLinkHops bounds how many links one path may pass through, as the
+// kernel's limit on symbolic link resolution (40) does.
+const maxLinkHops = 40
+
+// checkLinks reports link members whose targets leave the extraction
+// folder, directly or by passing through other links of the archive (a
+// link to ".." chained with one that climbs through it). Links that stay
+// inside are noted at low severity: loaders that open members by name
+// follow them, which is how one member masquerades as another.
+func (j *job) checkLinks(member []string, kind string, links []archiveLink) {
+	symlinks := map[string]string{}
+	for _, l := range links {
+		if !l.hard {
+			symlinks[path.Clean(normalise(l.name))] = l.target
+		}
+	}
+	for _, l := range links {
+		j.checkLink(member, kind, l, symlinks)
+	}
+}
+
+func (j *job) checkLink(member []string, kind string, l archiveLink, symlinks map[string]string) {
 	what := "symbolic link"
-	if hard {
+	if l.hard {
 		what = "hard link"
 	}
-	loc := j.loc(child(member, name), -1)
-	if why := linkEscape(name, target, hard); why != "" {
+	loc := j.loc(child(member, l.name), -1)
+	why := linkEscape(l.name, l.target, l.hard)
+	if why == "" && !l.hard {
+		why = resolveEscape(l.name, l.target, symlinks)
+	}
+	if why != "" {
 		j.add(finding.New(finding.ArchiveLinkEscape, loc,
-			fmt.Sprintf("%s member %q is a %s that %s (%q): extracting it, or a loader opening it, reaches a file elsewhere on the machine", kind, name, what, why, target),
-			finding.Evidence{Detail: target}))
+			fmt.Sprintf("%s member %q is a %s that %s (%q): extracting it, or a loader opening it, reaches a file elsewhere on the machine", kind, l.name, what, why, l.target),
+			finding.Evidence{Detail: l.target}))
 		return
 	}
-	f := finding.New(finding.ArchiveAnomaly, loc,
-		fmt.Sprintf("%s member %q is a %s to %q inside the archive; it is not scanned as content of its own", kind, name, what, target),
-		finding.Evidence{Detail: target})
-	j.add(f)
+	j.add(finding.New(finding.ArchiveAnomaly, loc,
+		fmt.Sprintf("%s member %q is a %s to %q inside the archive; it is not scanned as content of its own", kind, l.name, what, l.target),
+		finding.Evidence{Detail: l.target}))
+}
+
+// resolveEscape follows a symbolic link's target through the archive's
+// other symbolic links, component by component, as the kernel does once
+// the archive is extracted, and says why it leaves the folder, or "".
+func resolveEscape(name, target string, symlinks map[string]string) string {
+	rest := strings.Split(path.Dir(normalise(name))+"/"+normalise(target), "/")
+	var at []string // the resolved components so far, below the folder
+	for hops := 0; len(rest) > 0; {
+		part := rest[0]
+		rest = rest[1:]
+		switch part {
+		case "", ".":
+			continue
+		case "..":
+			if len(at) == 0 {
+				return "points outside the extraction folder through other links of the archive"
+			}
+			at = at[:len(at)-1]
+			continue
+		}
+		at = append(at, part)
+		t, ok := symlinks[strings.Join(at, "/")]
+		if !ok {
+			continue
+		}
+		if hops++; hops > maxLinkHops {
+			return "passes through more than 40 links (a loop)"
+		}
+		if strings.IndexByte(t, 0) >= 0 || isAbsolute(t) {
+			return "points outside the extraction folder through another link of the archive"
+		}
+		// The link is replaced by its target, relative to its folder.
+		at = at[:len(at)-1]
+		rest = append(strings.Split(normalise(t), "/"), rest...)
+	}
+	return ""
 }

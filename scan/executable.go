@@ -17,6 +17,9 @@ import (
 // can start tensor bytes by chance, a full PE header cannot.
 func executable(head []byte, ro role) string {
 	kind := pickle.Magic(head)
+	if kind == "" && ro != roleStorage && farPE(head) {
+		kind = "PE executable"
+	}
 	if !strings.Contains(kind, "executable") && !strings.Contains(kind, "shebang") {
 		return ""
 	}
@@ -24,6 +27,17 @@ func executable(head []byte, ro role) string {
 		return ""
 	}
 	return kind
+}
+
+// farPE accepts an MS-DOS header whose e_lfanew points past the head
+// read for detection: Windows follows it anywhere in the file. Only whole
+// files and members are judged this way; raw tensor bytes are not.
+func farPE(b []byte) bool {
+	if len(b) < 64 || b[0] != 'M' || b[1] != 'Z' {
+		return false
+	}
+	off := int64(b[60]) | int64(b[61])<<8 | int64(b[62])<<16 | int64(b[63])<<24
+	return off >= int64(len(b)) && off < 1<<28
 }
 
 func hasPEHeader(b []byte) bool {

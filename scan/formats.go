@@ -119,10 +119,18 @@ func (j *job) zip(r io.ReaderAt, size int64, member []string, depth int) string 
 		return "zip"
 	}
 	format := zipFormat(a.Entries)
+	// Keras reads config.json whatever else the archive holds, so the
+	// check does not depend on the layout the format name comes from.
+	kerasZip := format == "keras" || keras.IsKerasZip(entryNames(a.Entries))
+	var links []archiveLink
 	for i := range a.Entries {
 		e := &a.Entries[i]
 		if j.ctx.Err() != nil {
 			break
+		}
+		j.checkMemberName(member, "zip", e.Name)
+		if e.LocalName != "" && e.LocalName != e.Name {
+			j.checkMemberName(member, "zip", e.LocalName)
 		}
 		if e.IsDir() {
 			if e.CompressedSize == 0 && e.UncompressedSize == 0 {
@@ -131,20 +139,20 @@ func (j *job) zip(r io.ReaderAt, size int64, member []string, depth int) string 
 			// numpy.load and others read a "directory" entry like any other.
 			j.anomaly(member, "directory-with-data", e.Name, fmt.Sprintf("the directory entry %q holds %d bytes; they are scanned", e.Name, e.UncompressedSize))
 		}
-		j.checkMemberName(member, "zip", e.Name)
-		if e.LocalName != "" && e.LocalName != e.Name {
-			j.checkMemberName(member, "zip", e.LocalName)
-		}
 		if e.IsSymlink() {
-			j.zipLink(a, e, member)
-			continue
+			// Extractors make a link of it; zip readers (torch, zipfile)
+			// still hand its bytes to loaders, so they are scanned too.
+			if l, ok := j.zipLink(a, e, member); ok {
+				links = append(links, l)
+			}
 		}
-		if format == "keras" && e.Name == "config.json" {
+		if kerasZip && pythonZipName(e.Name) == "config.json" {
 			j.zipKerasConfig(a, e, member)
 			continue
 		}
 		j.zipMember(a, e, member, depth, memberRole(format, e.Name))
 	}
+	j.checkLinks(member, "zip", links)
 	for _, an := range a.Anomalies() {
 		j.anomaly(member, string(an.Kind), an.Entry, an.Detail)
 	}
@@ -161,20 +169,37 @@ func (j *job) zipMember(a *zipx.Archive, e *zipx.Entry, member []string, depth i
 	j.inspectStream(rc, int64(e.UncompressedSize), child(member, e.Name), depth+1, ro)
 }
 
-// zipLink checks a symbolic link member, whose data is its target.
-func (j *job) zipLink(a *zipx.Archive, e *zipx.Entry, member []string) {
+// zipLink reads a symbolic link member, whose data is its target.
+func (j *job) zipLink(a *zipx.Archive, e *zipx.Entry, member []string) (archiveLink, bool) {
 	rc, err := a.Open(e)
 	if err != nil {
 		j.archiveError(child(member, e.Name), err, "archive member")
-		return
+		return archiveLink{}, false
 	}
 	defer rc.Close()
 	target, err := io.ReadAll(io.LimitReader(rc, maxLinkTarget))
 	if err != nil {
 		j.archiveError(child(member, e.Name), err, "archive member")
-		return
+		return archiveLink{}, false
 	}
-	j.checkLink(member, "zip", e.Name, string(target), false)
+	return archiveLink{name: e.Name, target: string(target)}, true
+}
+
+// pythonZipName is a member name as Python's zipfile gives it to Keras
+// and other loaders: cut at the first NUL.
+func pythonZipName(name string) string {
+	if i := strings.IndexByte(name, 0); i >= 0 {
+		return name[:i]
+	}
+	return name
+}
+
+func entryNames(es []zipx.Entry) []string {
+	names := make([]string, len(es))
+	for i := range es {
+		names[i] = pythonZipName(es[i].Name)
+	}
+	return names
 }
 
 func (j *job) zipKerasConfig(a *zipx.Archive, e *zipx.Entry, member []string) {
@@ -220,11 +245,7 @@ func zipFormat(es []zipx.Entry) string {
 	if npz {
 		return "npz"
 	}
-	names := make([]string, len(es))
-	for i := range es {
-		names[i] = es[i].Name
-	}
-	if keras.IsKerasZip(names) {
+	if keras.IsKerasZip(entryNames(es)) {
 		return "keras"
 	}
 	return "zip"
@@ -240,9 +261,10 @@ func (j *job) anomaly(member []string, kind, entry, detail string) {
 		rule = finding.ArchiveNameMismatch
 	}
 	f := finding.New(rule, loc, fmt.Sprintf("zip %s: %s", kind, detail), finding.Evidence{Detail: kind})
-	if kind == string(zipx.KindTwoDirectories) {
-		// Readers disagree on which members exist: as serious as a name
-		// that differs between headers.
+	if kind == string(zipx.KindTwoDirectories) || kind == string(zipx.KindHiddenMember) {
+		// Readers disagree on which members exist (streaming readers
+		// extract members the central directory does not list): as
+		// serious as a name that differs between headers.
 		f.Severity = finding.Medium
 	}
 	j.add(f)
@@ -271,6 +293,8 @@ func (j *job) tar(r io.Reader, member []string, depth int) string {
 	j.recognised = true
 	tr := tar.NewReader(j.budget(r))
 	format := "tar"
+	var links []archiveLink
+	defer func() { j.checkLinks(member, "tar", links) }()
 	for n := 0; ; n++ {
 		h, err := tr.Next()
 		if errors.Is(err, io.EOF) {
@@ -290,6 +314,9 @@ func (j *job) tar(r io.Reader, member []string, depth int) string {
 		switch name {
 		case "pickle", "sys_info":
 			format = "pytorch-tar"
+		}
+		if h.Typeflag == tar.TypeSymlink || h.Typeflag == tar.TypeLink {
+			links = append(links, archiveLink{name: h.Name, target: h.Linkname, hard: h.Typeflag == tar.TypeLink})
 		}
 		if !j.tarEntry(h, member) {
 			continue
@@ -328,7 +355,6 @@ func (j *job) tarEntry(h *tar.Header, member []string) bool {
 	case tar.TypeDir, tar.TypeChar, tar.TypeBlock, tar.TypeFifo:
 		return false
 	case tar.TypeSymlink, tar.TypeLink:
-		j.checkLink(member, "tar", h.Name, h.Linkname, h.Typeflag == tar.TypeLink)
 		if torchTarNames[h.Name] {
 			j.add(finding.New(finding.ExternalLoad, j.loc(child(member, h.Name), -1),
 				fmt.Sprintf("the legacy PyTorch member %q is a link to %q: torch.load unpickles whatever it points to", h.Name, h.Linkname),
@@ -467,9 +493,18 @@ func (j *job) compressed(r io.Reader, size int64, m compress.Method, member []st
 	format := j.inspectStream(trap, -1, member, depth+1, inner)
 	if format == "unknown" {
 		// Nothing read the content past its head. Read on a little so a
-		// compression bomb shows itself, which costs the bomb's ratio
-		// check, not its expanded size.
-		_, _ = io.Copy(io.Discard, io.LimitReader(trap, bombProbe))
+		// compression bomb shows itself: a stream still going after
+		// bombProbe bytes that has expanded bombRatio times the input it
+		// consumed is one, whatever it would reach at its end.
+		n, _ := io.Copy(io.Discard, io.LimitReader(trap, bombProbe))
+		if c, ok := dr.(interface{ Counts() (int64, int64) }); ok && n == bombProbe && !trap.done {
+			in, out := c.Counts()
+			if in > 0 && out/in >= bombRatio {
+				j.add(finding.New(finding.ArchiveBomb, j.loc(member, -1),
+					fmt.Sprintf("%s stream expands %d times (%d bytes from the first %d compressed bytes) and was not read to its end", m, out/in, out, in),
+					finding.Evidence{}))
+			}
+		}
 		if top {
 			j.recognised = false
 			j.unrecognised(head)
@@ -481,8 +516,13 @@ func (j *job) compressed(r io.Reader, size int64, m compress.Method, member []st
 const probeSize = 4096
 
 // bombProbe is how much unrecognised decompressed content is read to let
-// the ratio check see a bomb.
-const bombProbe = 64 << 20
+// the ratio check see a bomb; bombRatio is the ratio past which a stream
+// still going at that point is reported as one. Real data compresses a
+// few times, zeros and other bomb fillings hundreds to millions of times.
+const (
+	bombProbe = 64 << 20
+	bombRatio = 200
+)
 
 // errTrap reports decompression errors (limits, corrupt data) that the
 // inner analyser would otherwise see only as a truncated stream.

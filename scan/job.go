@@ -15,6 +15,7 @@ import (
 
 	"github.com/modelward/modelward/finding"
 	"github.com/modelward/modelward/policy"
+	"github.com/modelward/modelward/scan/hdf5"
 	"github.com/modelward/modelward/scan/hf"
 	"github.com/modelward/modelward/scan/zipx"
 )
@@ -85,24 +86,65 @@ func (j *job) inspectAt(r io.ReaderAt, size int64, member []string, depth int, r
 		return "unreadable"
 	}
 	head = head[:n]
+	if kind := executable(head, ro); kind != "" {
+		// Programs first: a name that promises a template or a protobuf
+		// must not make an ELF file pass as one. A program with a zip at
+		// its end is a self-extracting archive: both are read.
+		j.recognised = true
+		j.reportExecutable(member, kind, ro)
+		if ro == roleFile {
+			j.polyglotZip(r, size, "executable")
+		}
+		return "executable"
+	}
 	k, _ := j.detectNamed(head, member, ro)
+	// An HDF5 superblock after a user block: h5py finds it whatever the
+	// user block holds.
+	var userBlock bool
+	if k != kindHDF5 && ro != roleStorage {
+		off, ok := hdf5.Offset(r, size)
+		userBlock = ok && off > 0
+		if userBlock && k == kindUnknown {
+			k, userBlock = kindHDF5, false
+		}
+	}
+	format := j.inspectKind(k, r, size, member, depth, ro)
+	if userBlock {
+		j.userBlockHDF5(format, r, size, member)
+		if format == "unknown" {
+			format = "hdf5"
+		}
+	}
+	if ro == roleFile && k != kindZip {
+		j.polyglotZip(r, size, format)
+	}
+	return format
+}
+
+// inspectKind hands random-access content to the analyser of its kind.
+func (j *job) inspectKind(k kind, r io.ReaderAt, size int64, member []string, depth int, ro role) string {
 	switch k {
 	case kindZip:
 		return j.zip(r, size, member, depth)
 	case kindSevenZip:
 		return j.sevenZip(r, size, member, depth)
 	case kindHDF5, kindGGUF, kindTFLite, kindONNX, kindTFProto:
-		format := j.randomAccess(k, r, size, member)
-		if ro == roleFile {
-			j.polyglotZip(r, size, format)
-		}
-		return format
+		return j.randomAccess(k, r, size, member)
 	}
-	format := j.inspectStream(io.NewSectionReader(r, 0, size), size, member, depth, ro)
-	if ro == roleFile {
-		j.polyglotZip(r, size, format)
+	return j.inspectStream(io.NewSectionReader(r, 0, size), size, member, depth, ro)
+}
+
+// userBlockHDF5 scans the HDF5 part of a file whose user block holds
+// something else too. When that something is a format (a pickle, say),
+// the file is a polyglot: loaders that look at the start see it, h5py and
+// Keras see the HDF5 file.
+func (j *job) userBlockHDF5(format string, r io.ReaderAt, size int64, member []string) {
+	if format != "unknown" {
+		j.add(finding.New(finding.Polyglot, j.loc(member, -1),
+			fmt.Sprintf("the file is %s at its start and an HDF5 file after a user block: h5py and Keras read the HDF5 part, other loaders the start; both were scanned", format),
+			finding.Evidence{Detail: format + "+hdf5"}))
 	}
-	return format
+	j.randomAccess(kindHDF5, r, size, member)
 }
 
 // polyglotZip looks for a zip at the end of a file that is something else
@@ -141,6 +183,11 @@ func (j *job) inspectStream(r io.Reader, size int64, member []string, depth int,
 		j.add(finding.New(finding.NotInspected, j.loc(member, 0), "cannot read: "+err.Error(), finding.Evidence{}))
 		return "unreadable"
 	}
+	if kind := executable(head, ro); kind != "" {
+		j.recognised = true
+		j.reportExecutable(member, kind, ro)
+		return "executable"
+	}
 	k, method := j.detectNamed(head, member, ro)
 	switch {
 	case randomAccessKind(k):
@@ -168,11 +215,6 @@ func (j *job) inspectStream(r io.Reader, size int64, member []string, depth int,
 		if format := j.probePickle(br, size, member, depth); format != "" {
 			return format
 		}
-	}
-	if kind := executable(head, ro); kind != "" {
-		j.recognised = true
-		j.reportExecutable(member, kind, ro)
-		return "executable"
 	}
 	if ro == roleFile && hf.IsLFSPointer(head) {
 		// A clone without `git lfs pull`: the model's bytes are not here.

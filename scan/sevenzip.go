@@ -26,6 +26,8 @@ func (j *job) sevenZip(r io.ReaderAt, size int64, member []string, depth int) st
 		j.archiveError(member, err, "7z archive")
 		return "7z"
 	}
+	var links []archiveLink
+	defer func() { j.checkLinks(member, "7z", links) }()
 	for i := range a.Entries {
 		e := &a.Entries[i]
 		if j.ctx.Err() != nil {
@@ -47,7 +49,7 @@ func (j *job) sevenZip(r io.ReaderAt, size int64, member []string, depth int) st
 				j.archiveError(child(member, e.Name), err, "7z member")
 				continue
 			}
-			j.checkLink(member, "7z", e.Name, string(target), false)
+			links = append(links, archiveLink{name: e.Name, target: string(target)})
 			continue
 		}
 		j.inspectStream(rc, int64(e.Size), child(member, e.Name), depth+1, memberRole("", e.Name))

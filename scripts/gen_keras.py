@@ -346,6 +346,37 @@ def k3_custom_registered():
     return k3_model([layer])
 
 
+def k3_lookup(cls, name, vocabulary, **extra):
+    """A Keras 3 lookup layer as IndexLookup.get_config writes it: the
+    vocabulary is the constructor's argument, a list or a file path."""
+    cfg = {"name": name, "trainable": True, "dtype": k3_dtype(),
+           "invert": False, "max_tokens": None, "num_oov_indices": 1,
+           "oov_token": "[UNK]" if cls == "StringLookup" else -1,
+           "mask_token": None, "output_mode": "int", "sparse": False,
+           "pad_to_max_tokens": False,
+           "vocabulary_dtype": "string" if cls == "StringLookup" else "int64",
+           "idf_weights": None, "vocabulary": vocabulary}
+    if cls == "TextVectorization":
+        cfg = {"name": name, "trainable": True, "dtype": "string",
+               "max_tokens": None, "standardize": "lower_and_strip_punctuation",
+               "split": "whitespace", "ngrams": None, "output_mode": "int",
+               "output_sequence_length": None, "pad_to_max_tokens": False,
+               "sparse": False, "ragged": False, "vocabulary": vocabulary,
+               "idf_weights": None, "encoding": "utf-8", "vocabulary_size": None}
+    cfg.update(extra)
+    return k3("keras.layers", cls, cfg)
+
+
+def k3_lookup_model(lookups):
+    """Sequential: string input -> lookup layers (Keras 3 layout)."""
+    layers = [k3("keras.layers", "InputLayer", {
+        "batch_shape": [None, 1], "dtype": "string", "sparse": False,
+        "ragged": False, "name": "text"})] + lookups
+    return k3("keras", "Sequential", {"name": "sequential", "trainable": True,
+                                      "dtype": k3_dtype(), "layers": layers},
+              build_config={"input_shape": [None, 1]})
+
+
 def function_ref(module, name, registered=None):
     return k3(module, "function", name, registered)
 
@@ -421,6 +452,23 @@ def fixtures():
         (m, "keras3_enable_unsafe_then_lambda_%s.json" % PY,
          k3_model([unsafe, k3_lambda("lambda", PAYLOAD)])),
         (m, "keras3_safe_mode_false.json", k3_model([safe_off])),
+        (b, "keras3_lookup_list_vocabulary.json", k3_lookup_model([
+            k3_lookup("StringLookup", "string_lookup", ["cat", "dog", "bird"]),
+            k3_lookup("IntegerLookup", "integer_lookup", None),
+            k3_lookup("TextVectorization", "text_vectorization", ["the", "a", "model"])])),
+        # A string vocabulary is a file Keras reads with tf.io.gfile at load.
+        (m, "keras3_stringlookup_vocabulary_abs_path.json", k3_lookup_model([
+            k3_lookup("StringLookup", "string_lookup", "/etc/passwd")])),
+        (m, "keras3_textvectorization_vocabulary_url.json", k3_lookup_model([
+            k3_lookup("TextVectorization", "text_vectorization", "gs://bucket/../vocab.txt")])),
+        (m, "keras2_stringlookup_vocabulary_relative.json", k2_sequential("sequential", [
+            k2_input("text", [1]),
+            {"class_name": "StringLookup", "config": {
+                "name": "string_lookup", "trainable": True, "dtype": "int64",
+                "invert": False, "max_tokens": None, "num_oov_indices": 1,
+                "mask_token": None, "oov_token": "[UNK]", "vocabulary": "vocab.txt",
+                "idf_weights": None, "encoding": "utf-8", "output_mode": "int",
+                "sparse": False, "pad_to_max_tokens": False}}])),
     ]
 
 

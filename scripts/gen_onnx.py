@@ -179,6 +179,33 @@ def custom_op(domain, op):
     return model(g, opsets=opsets)
 
 
+def newer_standard_op():
+    """Gelu, a standard operator since opset 20 (onnx 1.15), newer than the
+    1.12 list, in a model importing opset 20."""
+    node = helper.make_node("Gelu", ["x"], ["y"], name="gelu", approximate="tanh")
+    g = helper.make_graph([node], "gelu", [vi("x", [1, 4])], [vi("y", [1, 4])])
+    return model(g, opsets=(("", 20),))
+
+
+def opset_forgery():
+    """An unknown default-domain operator behind an opset no onnx release
+    defines, as if it were a newer standard operator."""
+    node = helper.make_node("PyFunc", ["x"], ["y"], name="payload", cmd="id")
+    g = helper.make_graph([node], "forged_opset", [vi("x", [1])], [vi("y", [1])])
+    return model(g, opsets=(("", 99),))
+
+
+def function_opset_forgery():
+    """The same operator in the main graph (opset 17), next to a local
+    function whose own opset_import claims ai.onnx 500."""
+    fn = helper.make_function("local.fixtures", "Pass", ["a"], ["b"], [helper.make_node("Identity", ["a"], ["b"])],
+                              [helper.make_opsetid("", 500)])
+    nodes = [helper.make_node("PyFunc", ["x"], ["z"], name="payload", cmd="id"),
+             helper.make_node("Pass", ["z"], ["y"], name="call", domain="local.fixtures")]
+    g = helper.make_graph(nodes, "function_opset", [vi("x", [1])], [vi("y", [1])])
+    return model(g, opsets=(("", 17), ("local.fixtures", 1)), functions=[fn])
+
+
 def with_metadata(key, value):
     m = mlp()
     helper.set_model_props(m, {key: value})
@@ -238,6 +265,14 @@ def main(pkg):
     save_external(cnn(), span)
     with open(os.path.join(span, "weights.bin"), "r+b") as f:
         f.truncate(64)
+    # Added later, after every fixture drawing on RNG, so that the older
+    # fixtures keep their bytes.
+    save(opset_forgery(), os.path.join(x, "opset_nonexistent.onnx"))
+    save(function_opset_forgery(), os.path.join(x, "function_opset_nonexistent.onnx"))
+    save(newer_standard_op(), os.path.join(b, "newer_standard_op.onnx"))
+    save(external_initializer("CON"), os.path.join(x, "ext_windows_device.onnx"))
+    save(external_initializer("~/.ssh/id_rsa"), os.path.join(x, "ext_home.onnx"))
+    save(external_initializer("%2e%2e/%2e%2e/etc/passwd"), os.path.join(x, "ext_percent_encoded.onnx"))
 
 
 if __name__ == "__main__":

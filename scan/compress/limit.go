@@ -90,3 +90,8 @@ func byteCount(n int64) string {
 	}
 	return fmt.Sprintf("%d-byte", n)
 }
+
+// Counts reports the compressed bytes consumed so far (including what the
+// decoder has buffered ahead) and the bytes produced. Their ratio part way
+// through a stream tells a bomb from data without reading it to its end.
+func (l *limitedReader) Counts() (in, out int64) { return l.src.n, l.out }

@@ -56,25 +56,33 @@ func heapID(rec []byte, typ, idLen int) []byte {
 	return rec[start : start+n]
 }
 
-// denseAttrs decodes the attributes of an Attribute Info message (spec
-// IV.A.2.v) kept in dense storage.
-func (w *walker) denseAttrs(b []byte, emit func(Attr, error)) error {
+// attrInfo is the decoded Attribute Info message (spec IV.A.2.v).
+type attrInfo struct{ heap, nameIndex uint64 }
+
+// parseAttrInfo decodes an Attribute Info message.
+func (w *walker) parseAttrInfo(b []byte) (attrInfo, error) {
 	c := w.rd.cursor(b)
 	if v := c.u8(); v != 0 {
-		return fmt.Errorf("hdf5: attribute info message version %d", v)
+		return attrInfo{}, fmt.Errorf("hdf5: attribute info message version %d", v)
 	}
 	if flags := c.u8(); flags&1 != 0 {
 		c.skip(2) // maximum creation index
 	}
-	heapAddr, nameIndex := c.addr(), c.addr()
+	ai := attrInfo{heap: c.addr(), nameIndex: c.addr()}
 	if c.err != nil {
-		return errors.New("hdf5: attribute info message truncated")
+		return attrInfo{}, errors.New("hdf5: attribute info message truncated")
 	}
-	if heapAddr == undef {
+	return ai, nil
+}
+
+// denseAttrs calls fn with each attribute message kept in the dense storage
+// described by ai (nothing when it has no fractal heap).
+func (w *walker) denseAttrs(ai attrInfo, fn func(obj []byte)) error {
+	if ai.heap == undef {
 		return nil
 	}
-	return w.denseRecords(heapAddr, nameIndex, btreeAttrNames, func(obj []byte) error {
-		emit(w.attribute(obj))
+	return w.denseRecords(ai.heap, ai.nameIndex, btreeAttrNames, func(obj []byte) error {
+		fn(obj)
 		return nil
 	})
 }

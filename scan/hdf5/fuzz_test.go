@@ -2,12 +2,14 @@ package hdf5
 
 import (
 	"bytes"
+	"path/filepath"
 	"testing"
 )
 
 // FuzzOpen checks that no input panics and that results stay within limits.
 func FuzzOpen(f *testing.F) {
-	for _, p := range fixtures(f) {
+	evasion, _ := filepath.Glob("testdata/evasion/*.h5")
+	for _, p := range append(fixtures(f), evasion...) {
 		f.Add(mustRead(f, p))
 	}
 	lim := Limits{MaxObjects: 200, MaxAttrs: 50, MaxAttrBytes: 1 << 20, MaxTotalAttrBytes: 4 << 20}

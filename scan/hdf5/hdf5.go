@@ -10,8 +10,8 @@ import (
 var signature = []byte("\x89HDF\r\n\x1a\n")
 
 // Is reports whether head (the first 4096 bytes of a stream) starts with the
-// HDF5 signature at offset 0 (user blocks are rare in models; Open also
-// searches 512, 1024, ... within the file).
+// HDF5 signature at offset 0. A file with a user block has it further on
+// (512, 1024, ...): use Offset, which does the search Open does.
 func Is(head []byte) bool { return bytes.HasPrefix(head, signature) }
 
 // Limits bound the walk. Zero fields take the defaults below.

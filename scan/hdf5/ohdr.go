@@ -41,17 +41,20 @@ type chunk struct {
 }
 
 // readHeader returns the messages of the object header at addr, following
-// continuation messages (spec IV.A.1.a/b). Checksums are not verified and
-// never used for lengths; every length is checked against the block holding it.
-func (w *walker) readHeader(addr uint64) ([]message, error) {
+// continuation messages (spec IV.A.1.a/b), and the header version (1 or 2).
+// Checksums are not verified and never used for lengths; every length is
+// checked against the block holding it.
+func (w *walker) readHeader(addr uint64) ([]message, int, error) {
 	head, err := w.rd.readUpTo(addr, 4)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	if len(head) == 4 && string(head) == "OHDR" {
-		return w.readHeaderV2(addr)
+		msgs, err := w.readHeaderV2(addr)
+		return msgs, 2, err
 	}
-	return w.readHeaderV1(addr)
+	msgs, err := w.readHeaderV1(addr)
+	return msgs, 1, err
 }
 
 // readHeaderV1 decodes a version 1 object header: a 16-byte prefix, then

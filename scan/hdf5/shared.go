@@ -27,7 +27,7 @@ func (w *walker) sharedMessage(b []byte, typ uint16) ([]byte, error) {
 	if c.err != nil {
 		return nil, c.err
 	}
-	msgs, err := w.readHeader(addr)
+	msgs, _, err := w.readHeader(addr)
 	if err != nil {
 		return nil, err
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 )
 
 // superblock is what the walk needs from the superblock (spec II.A).
@@ -13,20 +14,33 @@ type superblock struct {
 	problem string // a non-fatal oddity to report
 }
 
-// findSuperblock looks for the signature at 0, 512, 1024, 2048, ... (spec
-// II.A: a user block is a power of two of at least 512 bytes) and decodes the
-// superblock found there.
+// findSuperblock decodes the superblock found by Offset.
 func findSuperblock(rd *reader) (*superblock, error) {
-	for off := int64(0); off < rd.size; off = nextSuperOffset(off) {
-		head := make([]byte, len(signature))
-		if _, err := rd.r.ReadAt(head, off); err != nil {
-			break
+	off, ok := Offset(rd.r, rd.size)
+	if !ok {
+		return nil, errors.New("hdf5: no HDF5 signature found")
+	}
+	return readSuperblock(rd, off)
+}
+
+// Offset returns where the HDF5 signature (the superblock) is in a file of
+// size bytes: at 0, 512, 1024, 2048, ... (spec II.A: a user block, which may
+// hold anything, is a power of two of at least 512 bytes), the first match,
+// the same search Open does. ok is false when there is none.
+func Offset(r io.ReaderAt, size int64) (off int64, ok bool) {
+	if r == nil {
+		return 0, false
+	}
+	head := make([]byte, len(signature))
+	for off := int64(0); off <= size-int64(len(signature)); off = nextSuperOffset(off) {
+		if n, _ := r.ReadAt(head, off); n < len(head) {
+			return 0, false
 		}
 		if bytes.Equal(head, signature) {
-			return readSuperblock(rd, off)
+			return off, true
 		}
 	}
-	return nil, errors.New("hdf5: no HDF5 signature found")
+	return 0, false
 }
 
 func nextSuperOffset(off int64) int64 {

@@ -88,7 +88,7 @@ func (w *walker) visit(path string, addr uint64, depth int) {
 		return
 	}
 	w.seen[addr] = true
-	msgs, err := w.readHeader(addr)
+	msgs, version, err := w.readHeader(addr)
 	if err != nil {
 		w.problemErr(fmt.Errorf("object %s: %w", path, err))
 		if len(msgs) == 0 {
@@ -97,7 +97,7 @@ func (w *walker) visit(path string, addr uint64, depth int) {
 		}
 	}
 	obj := Object{Path: path, Kind: objectKind(msgs)}
-	obj.Attrs = w.attributes(path, msgs)
+	obj.Attrs = w.attributes(path, version, msgs)
 	obj.External = w.externalFiles(path, msgs)
 	w.file.Objects = append(w.file.Objects, obj)
 	if obj.Kind == "group" {
@@ -122,8 +122,13 @@ func objectKind(msgs []message) string {
 	return "unknown"
 }
 
-// attributes decodes the compact (in-header) and dense attributes.
-func (w *walker) attributes(path string, msgs []message) []Attr {
+// attributes decodes the attributes libhdf5 reads (H5O__attr_open_by_name,
+// H5O__attr_iterate_real): in a version 2 header whose first Attribute Info
+// message has a fractal heap address, the dense ones only; otherwise the
+// compact Attribute messages only (a version 1 header's Attribute Info is
+// never read). Every attribute the library would not see is reported as a
+// problem, since a reader taking it would see a different model than Keras.
+func (w *walker) attributes(path string, version int, msgs []message) []Attr {
 	var out []Attr
 	emit := func(a Attr, err error) {
 		if err != nil {
@@ -138,19 +143,103 @@ func (w *walker) attributes(path string, msgs []message) []Attr {
 		}
 		out = append(out, a)
 	}
-	for _, m := range msgs {
+	dense := w.denseIndex(path, version, msgs)
+	for i, m := range msgs {
 		switch {
+		case m.typ == msgAttribute && dense >= 0:
+			w.ignoredAttr(path, m, "a compact attribute in a header with dense attribute storage")
 		case m.typ == msgAttribute && m.flags&2 != 0:
 			w.problem("object %s: shared attribute message not read", path)
 		case m.typ == msgAttribute:
 			emit(w.attribute(m.data))
-		case m.typ == msgAttrInfo:
-			if err := w.denseAttrs(m.data, emit); err != nil {
+		case m.typ == msgAttrInfo && i == dense:
+			ai, _ := w.parseAttrInfo(m.data) // parsed without error by denseIndex
+			if err := w.denseAttrs(ai, func(obj []byte) { emit(w.attribute(obj)) }); err != nil {
 				w.problemErr(fmt.Errorf("object %s: dense attributes: %w", path, err))
 			}
+		case m.typ == msgAttrInfo:
+			w.ignoredDense(path, version, m)
 		}
 	}
+	w.duplicateAttrs(path, out)
 	return out
+}
+
+// denseIndex returns the index of the Attribute Info message whose dense
+// storage libhdf5 reads instead of the compact attributes, or -1: only a
+// version 2 header's first Attribute Info message counts (H5A__get_ainfo).
+func (w *walker) denseIndex(path string, version int, msgs []message) int {
+	if version < 2 {
+		return -1
+	}
+	for i, m := range msgs {
+		if m.typ != msgAttrInfo {
+			continue
+		}
+		ai, err := w.parseAttrInfo(m.data)
+		if err != nil {
+			w.problemErr(fmt.Errorf("object %s: %w", path, err))
+			return -1
+		}
+		if ai.heap == undef {
+			return -1
+		}
+		return i
+	}
+	return -1
+}
+
+// ignoredAttr reports an Attribute message libhdf5 does not read.
+func (w *walker) ignoredAttr(path string, m message, why string) {
+	if m.flags&2 != 0 {
+		w.problem("object %s: shared attribute message ignored by libhdf5 (%s)", path, why)
+		return
+	}
+	name := "?"
+	if h, err := w.parseAttrHeader(m.data); err == nil {
+		name = h.name
+	}
+	w.problem("object %s: attribute %q ignored by libhdf5 (%s)", path, name, why)
+}
+
+// ignoredDense reports the attributes in the dense storage of an Attribute
+// Info message libhdf5 does not read: any in a version 1 header, or one after
+// the first in a version 2 header.
+func (w *walker) ignoredDense(path string, version int, m message) {
+	ai, err := w.parseAttrInfo(m.data)
+	if err != nil {
+		w.problemErr(fmt.Errorf("object %s: ignored %w", path, err))
+		return
+	}
+	why := "dense storage of a second attribute info message"
+	if version < 2 {
+		why = "dense storage named by a version 1 object header"
+	}
+	if ai.heap == undef {
+		return
+	}
+	w.problem("object %s: attribute info message ignored by libhdf5 (%s)", path, why)
+	err = w.denseAttrs(ai, func(obj []byte) {
+		w.ignoredAttr(path, message{typ: msgAttribute, data: obj}, why)
+	})
+	if err != nil {
+		w.problemErr(fmt.Errorf("object %s: ignored dense attributes: %w", path, err))
+	}
+}
+
+// duplicateAttrs reports names that occur more than once among the
+// attributes libhdf5 reads: which one a lookup returns is up to the library.
+func (w *walker) duplicateAttrs(path string, attrs []Attr) {
+	count := make(map[string]int, len(attrs))
+	for _, a := range attrs {
+		count[a.Name]++
+	}
+	for _, a := range attrs {
+		if n := count[a.Name]; n > 1 {
+			w.problem("object %s: attribute %q occurs %d times", path, a.Name, n)
+			count[a.Name] = 0 // reported once
+		}
+	}
 }
 
 // children walks the members of a group: Link messages (compact), Link Info

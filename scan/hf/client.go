@@ -31,6 +31,10 @@ const (
 	// into requests of at most maxChunk bytes, so a slow or stalled server
 	// cannot hold a scan for longer than this per request.
 	requestTimeout = 5 * time.Minute
+	// DefaultRequestTimeout is the default of Client.RequestTimeout.
+	DefaultRequestTimeout = 2 * time.Minute
+	// DefaultResolveTimeout is the default of Client.ResolveTimeout.
+	DefaultResolveTimeout = 10 * time.Minute
 )
 
 // Client talks to a hub. The zero value is usable (public hub, no token);
@@ -46,6 +50,15 @@ type Client struct {
 	// capped at 30 s (a Retry-After from the server is honoured up to that
 	// cap). 0 means 1 s.
 	RetryDelay time.Duration
+	// RequestTimeout bounds each try of one API request of Resolve (the
+	// model-info answer, one page of the file list), reading the whole
+	// answer included, so that a hub that trickles its answer cannot hold a
+	// scan. A try that times out is not retried. 0 means
+	// DefaultRequestTimeout (2 minutes).
+	RequestTimeout time.Duration
+	// ResolveTimeout bounds the whole of Resolve: every request, retry and
+	// page of the file list. 0 means DefaultResolveTimeout (10 minutes).
+	ResolveTimeout time.Duration
 }
 
 // NewClientFromEnv returns a client for HF_ENDPOINT (default the public hub)
@@ -79,6 +92,20 @@ func (c *Client) blockSize() int64 {
 		return DefaultBlockSize
 	}
 	return c.BlockSize
+}
+
+func (c *Client) requestTimeout() time.Duration {
+	if c.RequestTimeout <= 0 {
+		return DefaultRequestTimeout
+	}
+	return c.RequestTimeout
+}
+
+func (c *Client) resolveTimeout() time.Duration {
+	if c.ResolveTimeout <= 0 {
+		return DefaultResolveTimeout
+	}
+	return c.ResolveTimeout
 }
 
 func (c *Client) retries() int {
@@ -175,6 +202,8 @@ type request struct {
 	header http.Header
 	what   string // for error messages
 	commit string // pinned commit, checked against X-Repo-Commit
+	// timeout, when set, bounds each try, reading the body included.
+	timeout time.Duration
 }
 
 // do sends r, retrying 429, 5xx and network failures with exponential
@@ -191,6 +220,13 @@ func (c *Client) do(ctx context.Context, r request) (*http.Response, error) {
 			return resp, nil
 		}
 		if ctx.Err() != nil || !retryable(resp, err) || attempt >= c.retries() {
+			if ctx.Err() != nil {
+				// Say why: the caller's cancellation or one of our bounds.
+				if resp != nil {
+					resp.Body.Close()
+				}
+				err = context.Cause(ctx)
+			}
 			if err != nil {
 				return nil, fmt.Errorf("hf: %s: %w", r.what, err)
 			}
@@ -204,17 +240,40 @@ func (c *Client) do(ctx context.Context, r request) (*http.Response, error) {
 		select {
 		case <-ctx.Done():
 			t.Stop()
-			return nil, fmt.Errorf("hf: %s: %w", r.what, ctx.Err())
+			return nil, fmt.Errorf("hf: %s: %w", r.what, context.Cause(ctx))
 		case <-t.C:
 		}
 	}
 }
 
-// once sends one try. sent reports whether a token went with it.
+// once sends one try. sent reports whether a token went with it. The try
+// gets its own context, with r.timeout as its deadline when set, which lasts
+// until the body of a returned answer is closed.
 func (c *Client) once(ctx context.Context, r request) (resp *http.Response, sent bool, err error) {
 	if r.commit != "" {
 		ctx = context.WithValue(ctx, commitKey{}, r.commit)
 	}
+	var cancel context.CancelFunc
+	if r.timeout > 0 {
+		ctx, cancel = context.WithTimeoutCause(ctx, r.timeout, &timeoutError{what: "the answer", d: r.timeout, field: "RequestTimeout"})
+	} else {
+		ctx, cancel = context.WithCancel(ctx)
+	}
+	resp, sent, err = c.send(ctx, r)
+	if err != nil {
+		if ctx.Err() != nil {
+			// A try that ran out of time is not retried: the error is no
+			// longer a *url.Error.
+			err = context.Cause(ctx)
+		}
+		cancel()
+		return nil, sent, err
+	}
+	resp.Body = &deadlineBody{ReadCloser: resp.Body, ctx: ctx, cancel: cancel}
+	return resp, sent, nil
+}
+
+func (c *Client) send(ctx context.Context, r request) (resp *http.Response, sent bool, err error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, r.url, nil)
 	if err != nil {
 		return nil, false, err
@@ -241,6 +300,28 @@ func (c *Client) once(ctx context.Context, r request) (resp *http.Response, sent
 		return nil, sent, commitChanged(r.commit, got)
 	}
 	return resp, sent, nil
+}
+
+// deadlineBody is the body of an answer read under a per-try deadline: a
+// read cut short by the deadline says so, and Close releases the deadline.
+type deadlineBody struct {
+	io.ReadCloser
+	ctx    context.Context
+	cancel context.CancelFunc
+}
+
+func (b *deadlineBody) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	if err != nil && err != io.EOF && b.ctx.Err() != nil {
+		err = context.Cause(b.ctx)
+	}
+	return n, err
+}
+
+func (b *deadlineBody) Close() error {
+	err := b.ReadCloser.Close()
+	b.cancel()
+	return err
 }
 
 // retryable: rate limits, server errors and network failures may pass on a

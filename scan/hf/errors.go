@@ -1,12 +1,14 @@
 package hf
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"strings"
+	"time"
 	"unicode"
 )
 
@@ -18,6 +20,25 @@ var ErrLimit = errors.New("limit reached")
 // ErrNoRange is returned when a server answers a range request with the
 // whole file and the wanted bytes are too far in to skip to.
 var ErrNoRange = errors.New("server ignored the Range header")
+
+// ErrTimeout marks a request, or a whole Resolve, that took longer than its
+// bound (Client.RequestTimeout, Client.ResolveTimeout). Such errors also
+// match context.DeadlineExceeded.
+var ErrTimeout = errors.New("timed out")
+
+// timeoutError is the cause given to the deadlines this package sets, so
+// that an error says which bound was reached.
+type timeoutError struct {
+	what  string        // "the answer", "resolving the repository"
+	d     time.Duration // the bound
+	field string        // the Client field that sets it
+}
+
+func (e *timeoutError) Error() string {
+	return fmt.Sprintf("%s took longer than %v (Client.%s): %v", e.what, e.d, e.field, ErrTimeout)
+}
+
+func (e *timeoutError) Unwrap() []error { return []error{ErrTimeout, context.DeadlineExceeded} }
 
 // StatusError is an HTTP answer other than success. Its message says what to
 // do about it.

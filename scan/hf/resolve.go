@@ -42,14 +42,19 @@ const (
 // Resolve asks the hub which commit ref's revision points to and which files
 // that commit has, with their sizes. The model-info answer normally carries
 // the sizes (blobs=true); when it does not, the recursive tree listing of the
-// pinned commit is read instead.
+// pinned commit is read instead. Each request is bounded by
+// Client.RequestTimeout and the whole by Client.ResolveTimeout; running out
+// of either fails with an error matching ErrTimeout.
 func (c *Client) Resolve(ctx context.Context, ref Ref) (*Repo, error) {
 	if err := ref.validate(); err != nil {
 		return nil, fmt.Errorf("hf: %s: %w", ref, err)
 	}
+	d := c.resolveTimeout()
+	ctx, cancel := context.WithTimeoutCause(ctx, d, &timeoutError{what: "resolving the repository", d: d, field: "ResolveTimeout"})
+	defer cancel()
 	kind, id := splitRepo(ref.Repo)
 	u := fmt.Sprintf("%s/api/%s/%s/revision/%s?blobs=true", c.endpoint(), kind, id, urlPathEscape(ref.rev()))
-	body, err := c.getJSON(ctx, request{url: u, what: ref.String()})
+	body, _, err := c.getJSON(ctx, request{url: u, what: ref.String()})
 	if err != nil {
 		return nil, err
 	}
@@ -71,14 +76,17 @@ func (c *Client) Resolve(ctx context.Context, ref Ref) (*Repo, error) {
 }
 
 // getJSON fetches a JSON answer into memory, refusing more than
-// maxInfoBytes.
-func (c *Client) getJSON(ctx context.Context, r request) ([]byte, error) {
+// maxInfoBytes, and returns it with the answer's headers. Each try, reading
+// the body included, is bounded by the client's RequestTimeout.
+func (c *Client) getJSON(ctx context.Context, r request) ([]byte, http.Header, error) {
+	r.timeout = c.requestTimeout()
 	resp, err := c.do(ctx, r)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	defer resp.Body.Close()
-	return readJSONBody(resp, r.what)
+	body, err := readJSONBody(resp, r.what)
+	return body, resp.Header, err
 }
 
 func readJSONBody(resp *http.Response, what string) ([]byte, error) {
@@ -234,16 +242,11 @@ func (c *Client) listTree(ctx context.Context, ref Ref, commit string) ([]File, 
 		if page >= maxTreePages {
 			return nil, fmt.Errorf("hf: %s: more than %d tree pages: %w", ref, maxTreePages, ErrLimit)
 		}
-		resp, err := c.do(ctx, request{url: next, what: ref.String() + " (file list)"})
+		body, header, err := c.getJSON(ctx, request{url: next, what: ref.String() + " (file list)"})
 		if err != nil {
 			return nil, err
 		}
-		body, err := readJSONBody(resp, ref.String())
-		link := resp.Header.Get("Link")
-		resp.Body.Close()
-		if err != nil {
-			return nil, err
-		}
+		link := header.Get("Link")
 		if files, err = parseTreePage(body, files, seen); err != nil {
 			return nil, fmt.Errorf("hf: %s: file list: %w", ref, err)
 		}

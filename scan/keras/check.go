@@ -98,21 +98,28 @@ func kindWord(k kind) string {
 }
 
 // IsKerasZip reports whether zip member names look like a Keras v3 .keras
-// archive (config.json and metadata.json at the root, or
-// model.weights.h5/.npz).
+// archive: a config.json at the root (all that Keras's
+// _load_model_from_fileobj reads to rebuild the model, so it alone makes
+// the zip loadable), or model.weights.h5/.npz. Names are taken the way
+// Python's zipfile takes them: cut at the first NUL, so that
+// "config.json\x00AAA" is the config.json Keras opens.
 func IsKerasZip(names []string) bool {
-	var cfg, meta bool
 	for _, n := range names {
-		switch n {
-		case "config.json":
-			cfg = true
-		case "metadata.json":
-			meta = true
-		case "model.weights.h5", "model.weights.npz":
+		switch pythonZipName(n) {
+		case "config.json", "model.weights.h5", "model.weights.npz":
 			return true
 		}
 	}
-	return cfg && meta
+	return false
+}
+
+// pythonZipName is a member name as Python's zipfile.ZipInfo keeps it: the
+// text before the first NUL.
+func pythonZipName(n string) string {
+	if i := strings.IndexByte(n, 0); i >= 0 {
+		return n[:i]
+	}
+	return n
 }
 
 // pathSeg is one step of the JSON path to a node, rendered only when a

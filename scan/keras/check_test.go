@@ -71,6 +71,9 @@ var maliciousWant = map[string][]string{
 	"keras3_module_padded_os.json":                  {"MW309:critical"},
 	"keras3_module_uppercase_os.json":               {"MW309:critical"},
 	"keras3_safe_mode_false.json":                   {"MW310:critical"},
+	"keras3_stringlookup_vocabulary_abs_path.json":  {"MW309:high"},
+	"keras3_textvectorization_vocabulary_url.json":  {"MW309:high"},
+	"keras2_stringlookup_vocabulary_relative.json":  {"MW309:medium"},
 }
 
 func TestMaliciousFixtures(t *testing.T) {
@@ -219,7 +222,11 @@ func TestIsKerasZip(t *testing.T) {
 		{[]string{"metadata.json", "config.json", "model.weights.h5"}, true},
 		{[]string{"config.json", "metadata.json"}, true},
 		{[]string{"model.weights.npz"}, true},
-		{[]string{"config.json"}, false},
+		{[]string{"config.json"}, true},        // all _load_model_from_fileobj reads
+		{[]string{"config.json\x00AAA"}, true}, // Python's zipfile cuts at NUL
+		{[]string{"metadata.json", "model.weights.h5\x00.txt"}, true},
+		{[]string{"metadata.json"}, false},
+		{[]string{"xconfig.json", "config.json.bak", "\x00config.json"}, false},
 		{[]string{"sub/config.json", "sub/metadata.json"}, false},
 		{[]string{"archive/data.pkl", "archive/version"}, false},
 		{nil, false},

@@ -19,7 +19,10 @@
 //     list the names, string constants and nested functions it references.
 //   - MW309, module and class references outside Keras, TensorFlow and
 //     NumPy (CVE-2025-1550), and loader machinery inside them (get_file,
-//     serialization_lib, TFSMLayer, ...).
+//     serialization_lib, TFSMLayer, ...), and lookup layers (StringLookup,
+//     IntegerLookup, TextVectorization, IndexLookup) whose vocabulary is a
+//     file path, which Keras reads with tf.io.gfile at load: high for an
+//     absolute path, a URL or "..", medium for a plain relative name.
 //   - MW310, safe_mode keys and enable_unsafe_deserialization anywhere
 //     (CVE-2025-9906).
 //   - MW311, custom objects that need the user's code.
@@ -48,6 +51,12 @@
 //     the import allowlist added for CVE-2025-1550),
 //     keras/src/layers/core/lambda_layer.py and tf.keras's Lambda
 //     (function, function_type, module, output_shape_type).
+//
+// LooksLikeConfig tells a Keras model configuration (top-level
+// "class_name" and "config") from other JSON, such as a transformers
+// config.json, by reading only the top level; IsKerasZip recognises a
+// .keras zip by a root config.json (or model.weights.*), names cut at NUL
+// as Python's zipfile cuts them.
 //
 // Everything is bounded: document size, nesting depth and value count in
 // the JSON decoder (whose recursion is limited by the depth check);

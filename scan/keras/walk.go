@@ -41,6 +41,9 @@ func (c *checker) object(n *node, p *pathSeg, label string) string {
 	if cls != "" && lastDotted(cls) == "Lambda" {
 		c.lambdaLayer(n, p, label)
 	}
+	if isLookupLayer(cls) {
+		c.vocabularyPath(n, p, label)
+	}
 	c.looseLambdas(n, p, label)
 	c.safeMode(n, p, label)
 	c.references(n, p, cls, label)

@@ -28,6 +28,7 @@ type extFile struct {
 	where   string // first tensor using it
 	at      int64
 	escape  string // why the location leaves the folder, or ""
+	suspect string // why the location is written to leave the folder, or ""
 	missing string // why the file could not be opened, or ""
 	notFile bool
 	size    int64
@@ -86,7 +87,7 @@ func (w *walker) useLocation(t *tensor, loc string) {
 			w.limit(t.at, "tensors name more than %d distinct external files; the rest were not inspected", maxDistinct)
 			return
 		}
-		f = &extFile{where: t.where, at: t.at, escape: escapes(loc)}
+		f = &extFile{where: t.where, at: t.at, escape: escapes(loc), suspect: suspicious(loc)}
 		w.ext.byLoc[loc] = f
 	}
 	f.tensors++
@@ -115,8 +116,88 @@ func escapes(loc string) string {
 		if strings.Count(part, ".") >= 2 && strings.Trim(part, ". ") == "" {
 			return "climbs out of the model's folder with \"..\""
 		}
+		if dev := windowsDevice(part); dev != "" {
+			return "names the Windows device " + dev + ": on Windows, opening it in any folder opens the device (console, printer, serial port, null), not a file beside the model"
+		}
 	}
 	return ""
+}
+
+// windowsDevice returns the reserved DOS device name a path component
+// opens on Windows, or "". Win32 maps CON, PRN, AUX, NUL, COM0-9, LPT0-9
+// (and COM/LPT with a superscript 1-3), CONIN$ and CONOUT$ to devices in
+// every folder, in any case, whatever follows a dot or a colon, and after
+// dropping trailing spaces and dots (learn.microsoft.com, "Naming Files,
+// Paths, and Namespaces").
+func windowsDevice(part string) string {
+	base := part
+	if i := strings.IndexAny(base, ".:"); i >= 0 {
+		base = base[:i]
+	}
+	base = strings.ToUpper(strings.TrimRight(base, " "))
+	switch base {
+	case "CON", "PRN", "AUX", "NUL", "CONIN$", "CONOUT$":
+		return base
+	}
+	for _, prefix := range []string{"COM", "LPT"} {
+		if rest, ok := strings.CutPrefix(base, prefix); ok && isDeviceDigit(rest) {
+			return base
+		}
+	}
+	return ""
+}
+
+func isDeviceDigit(s string) bool {
+	return (len(s) == 1 && s[0] >= '0' && s[0] <= '9') || s == "¹" || s == "²" || s == "³"
+}
+
+// suspicious says why a location that stays in the model's folder as the
+// loaders read it is still written to leave it, or "": onnx joins the
+// location to the folder verbatim, so "~", "$HOME", "%USERPROFILE%" and
+// percent-encoded dots are not expanded, but no exporter writes them, and
+// a tool that does expand or decode them reads outside the folder.
+func suspicious(loc string) string {
+	first, _, more := strings.Cut(strings.ReplaceAll(loc, `\`, "/"), "/")
+	if strings.HasPrefix(first, "~") && (first == "~" || more) {
+		return "starts with a home-folder \"~\", which a shell or a path-expanding loader turns into a path outside the model's folder"
+	}
+	for i := 0; i < len(loc); i++ {
+		switch loc[i] {
+		case '$':
+			if i+1 < len(loc) && (loc[i+1] == '{' || loc[i+1] == '(' || loc[i+1] == '_' || isLetter(loc[i+1])) {
+				return "holds a shell variable (" + short(loc[i:min(len(loc), i+16)]) + "), which an expanding loader turns into a path outside the model's folder"
+			}
+		case '%':
+			if name, ok := percentVar(loc[i+1:]); ok {
+				return "holds a Windows environment variable %" + short(name) + "%, which an expanding loader turns into a path outside the model's folder"
+			}
+			if i+2 < len(loc) {
+				switch strings.ToLower(loc[i+1 : i+3]) {
+				case "2e", "2f", "5c", "00", "25":
+					return "holds percent-encoded path characters (%" + loc[i+1:i+3] + "), which a decoding loader turns into \"..\", a separator or a NUL"
+				}
+			}
+		}
+	}
+	return ""
+}
+
+func isLetter(c byte) bool { return c|0x20 >= 'a' && c|0x20 <= 'z' }
+
+// percentVar reports whether s starts with NAME% (after a '%'), NAME being
+// an environment variable name such as USERPROFILE or ProgramFiles(x86).
+func percentVar(s string) (string, bool) {
+	end := strings.IndexByte(s, '%')
+	if end < 1 || !isLetter(s[0]) && s[0] != '_' {
+		return "", false
+	}
+	for i := 0; i < end; i++ {
+		c := s[i]
+		if !isLetter(c) && (c < '0' || c > '9') && c != '_' && c != '(' && c != ')' {
+			return "", false
+		}
+	}
+	return s[:end], true
 }
 
 // span parses offset and length ("integer stored as string", onnx.proto).
@@ -230,6 +311,10 @@ func (w *walker) reportExternal() {
 		f := w.ext.byLoc[loc]
 		ev := finding.Evidence{Args: []string{loc}, Detail: fmt.Sprintf("%d tensor(s)", f.tensors)}
 		q := strconv.Quote(short(loc))
+		if f.escape == "" && f.suspect != "" {
+			w.rep.emit(finding.ExternalDataEscape, finding.High, f.where, f.at, ev,
+				"external data location %s (used by %d tensor(s)) %s: the onnx loaders do not, and read the literal name inside the folder, but no exporter writes such a location", q, f.tensors, f.suspect)
+		}
 		switch {
 		case f.escape != "":
 			w.rep.emit(finding.ExternalDataEscape, finding.Critical, f.where, f.at, ev,

@@ -3,6 +3,7 @@ package onnx
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/modelward/modelward/finding"
@@ -19,10 +20,80 @@ func TestEscapes(t *testing.T) {
 			t.Errorf("%q was not flagged", loc)
 		}
 	}
-	good := []string{"weights.bin", "data/weights.bin", "./w.bin", "model.onnx.data", "w..bin", ".hidden", "weights:v1.bin"}
+	good := []string{"weights.bin", "data/weights.bin", "./w.bin", "model.onnx.data", "w..bin", ".hidden", "weights:v1.bin",
+		"console.bin", "com10.bin", "nullable.bin", "LPT.bin", "auxiliary/w.bin", "com.bin", "com1x", "prn_weights.bin"}
 	for _, loc := range good {
 		if why := escapes(loc); why != "" {
 			t.Errorf("%q flagged: %s", loc, why)
+		}
+		if why := suspicious(loc); why != "" {
+			t.Errorf("%q suspicious: %s", loc, why)
+		}
+	}
+}
+
+// Reserved DOS device names open the device in every folder on Windows.
+func TestWindowsDevices(t *testing.T) {
+	for _, loc := range []string{"CON", "con", "NUL.txt", "nul.tar.gz", "sub/com1.bin", `a\LPT9`, "CON ", "CON.", "aux:stream",
+		"COM\u00b9", "lpt\u00b3.bin", "conin$", "CONOUT$.x", "PRN .txt", "COM0", "Lpt0.dat"} {
+		if why := escapes(loc); !strings.Contains(why, "Windows device") {
+			t.Errorf("%q: %q", loc, why)
+		}
+	}
+	for _, loc := range []string{"CONS", "COM", "COM10", "LPT1x.bin", "NULL", "xCON", "COM\u2074"} {
+		if dev := windowsDevice(loc); dev != "" {
+			t.Errorf("%q taken for %s", loc, dev)
+		}
+	}
+}
+
+// Home folders, environment variables and percent-encoding are not
+// expanded by the loaders, but only a location aiming outside writes them.
+func TestSuspiciousLocations(t *testing.T) {
+	for _, loc := range []string{"~/x", "~", `~\x`, "~root/.ssh/id_rsa", "$HOME/x", "${HOME}/x", "$(id)/x", "data/$XDG_CONFIG_HOME",
+		`%USERPROFILE%\x`, "%ProgramFiles(x86)%/w.bin", "%2e%2e/%2e%2e/etc/passwd", "a%2Fb", "a%5cb", "%252e%252e/x", "w.bin%00.txt"} {
+		if escapes(loc) != "" {
+			t.Errorf("%q is an escape, not a suspicious location", loc)
+		}
+		if suspicious(loc) == "" {
+			t.Errorf("%q not flagged", loc)
+		}
+	}
+	for _, loc := range []string{"~weights.bin", "w$1.bin", "100%.bin", "a%2", "%", "$", "weights~1.bin", "a%20b.bin"} {
+		if why := suspicious(loc); why != "" {
+			t.Errorf("%q flagged: %s", loc, why)
+		}
+	}
+}
+
+func TestWindowsDeviceAndSuspiciousFindings(t *testing.T) {
+	cases := []struct {
+		loc  string
+		dir  bool
+		want []want
+	}{
+		{"CON", true, []want{{finding.ExternalDataEscape, finding.Critical}}},
+		{"sub/NUL.bin", false, []want{{finding.ExternalDataEscape, finding.Critical}}},
+		{"~/.ssh/id_rsa", false, []want{{finding.ExternalDataEscape, finding.High}}},
+		{"$HOME/x", true, []want{{finding.ExternalDataEscape, finding.High}, {finding.NotInspected, finding.Medium}}},
+		// An escape is critical alone, without the high as well.
+		{"../%2e%2e/x", false, []want{{finding.ExternalDataEscape, finding.Critical}}},
+	}
+	for _, c := range cases {
+		b := extModel("location", c.loc, "length", "16")
+		dir := ""
+		if c.dir {
+			dir = writeModel(t, b, nil)
+		}
+		_, fs := mustCheck(t, b, dir)
+		if len(fs) != len(c.want) {
+			t.Errorf("%q: %+v", c.loc, fs)
+			continue
+		}
+		for _, w := range c.want {
+			if count(fs, w.rule, w.sev) != 1 {
+				t.Errorf("%q: no %s %s in %+v", c.loc, w.rule, w.sev, fs)
+			}
 		}
 	}
 }

@@ -173,6 +173,7 @@ func (w *walker) function(c cursor) {
 	var name, domain string
 	nodes := 0
 	where := "function"
+	w.fn = &fnScope{ops: map[opKey]bool{}, versions: map[string]int64{}}
 	for w.next(&c, &f) {
 		if !w.known(f, "FunctionProto", 1, 7, 8, 9, 10, 11, 14) {
 			continue
@@ -188,7 +189,8 @@ func (w *walker) function(c cursor) {
 		case 8:
 			w.text(where+"/doc_string", f)
 		case 9:
-			w.noteOpset(w.opset(f.sub()))
+			d, v := w.opset(f.sub())
+			w.functionOpset(where, d, v)
 		case 11:
 			w.attribute(f.sub(), where, 0)
 		case 14:
@@ -198,6 +200,7 @@ func (w *walker) function(c cursor) {
 			where = "function:" + short(domain) + "::" + short(name)
 		}
 	}
+	w.endFunction()
 	w.defineFunction(domain, name, nodes, at)
 }
 

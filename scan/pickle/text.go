@@ -136,7 +136,9 @@ var magicStart = func() (t [256]bool) {
 // Magic names what a byte string's first bytes announce, or "".
 func Magic(b []byte) string {
 	switch {
-	case len(b) >= 5 && b[0] == 0x7f && b[1] == 'E' && b[2] == 'L' && b[3] == 'F' && (b[4] == 1 || b[4] == 2):
+	case len(b) >= 4 && b[0] == 0x7f && b[1] == 'E' && b[2] == 'L' && b[3] == 'F':
+		// The kernel checks only these four bytes of e_ident; the class
+		// byte after them can be anything.
 		return "ELF executable"
 	case len(b) >= 4 && (bytes.Equal(b[:4], []byte{0xfe, 0xed, 0xfa, 0xce}) || bytes.Equal(b[:4], []byte{0xfe, 0xed, 0xfa, 0xcf}) ||
 		bytes.Equal(b[:4], []byte{0xce, 0xfa, 0xed, 0xfe}) || bytes.Equal(b[:4], []byte{0xcf, 0xfa, 0xed, 0xfe})):
@@ -150,7 +152,7 @@ func Magic(b []byte) string {
 		if len(b) < 1024 {
 			return "PE executable"
 		}
-	case len(b) >= 3 && b[0] == '#' && b[1] == '!' && (b[2] == '/' || b[2] == ' '):
+	case isShebang(b):
 		return "script with a shebang"
 	case len(b) >= 2 && b[0] == 0x80 && b[1] >= 2 && b[1] <= HighestProtocol:
 		return "pickle"
@@ -212,4 +214,21 @@ func latin1(s []byte) []byte {
 		out = append(out, byte(r))
 	}
 	return out
+}
+
+// isShebang accepts what the kernel runs as a script: "#!", optional
+// blanks, then an interpreter name ("/bin/sh", or a relative "python").
+func isShebang(b []byte) bool {
+	if len(b) < 3 || b[0] != '#' || b[1] != '!' {
+		return false
+	}
+	i := 2
+	for i < len(b) && i < 64 && (b[i] == ' ' || b[i] == '\t') {
+		i++
+	}
+	if i >= len(b) {
+		return false
+	}
+	c := b[i]
+	return c == '/' || c == '.' || (c|0x20 >= 'a' && c|0x20 <= 'z')
 }

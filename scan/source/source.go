@@ -53,7 +53,11 @@ func expandOne(ctx context.Context, arg string, opt *Options) ([]scan.Target, er
 			return nil, err
 		}
 		if snaps != nil {
-			return cacheTargets(snaps), nil
+			loose, err := outsideRepos(arg, snaps)
+			if err != nil {
+				return nil, err
+			}
+			return append(cacheTargets(snaps), loose...), nil
 		}
 	}
 	files, err := scan.Collect([]string{arg})
@@ -78,6 +82,42 @@ func findCache(root string) ([]hf.Snapshot, error) {
 		return hf.FindCache(filepath.Join(root, "hub"))
 	}
 	return nil, nil
+}
+
+// outsideRepos lists the files under root that no snapshot covers: loose
+// files beside the repositories, and ~/.cache/huggingface/modules, where
+// transformers keeps the remote code it has run. Skipping them would let
+// a payload sit in a scanned folder unseen. Repository folders are left
+// out: their files are read through the snapshots.
+func outsideRepos(root string, snaps []hf.Snapshot) ([]scan.Target, error) {
+	repos := map[string]bool{}
+	for _, s := range snaps {
+		repos[filepath.Clean(filepath.Dir(filepath.Dir(s.Dir)))] = true
+	}
+	files, err := scan.Collect([]string{root})
+	if err != nil {
+		return nil, err
+	}
+	var out []scan.Target
+	for _, f := range files {
+		if !insideAny(filepath.Clean(f), repos) {
+			out = append(out, scan.LocalFile(f))
+		}
+	}
+	return out, nil
+}
+
+func insideAny(p string, dirs map[string]bool) bool {
+	for d := p; ; {
+		parent := filepath.Dir(d)
+		if dirs[d] {
+			return true
+		}
+		if parent == d {
+			return false
+		}
+		d = parent
+	}
 }
 
 // cacheTargets lists each snapshot's files under the snapshot path a user

@@ -84,6 +84,8 @@ func TestHubCacheReportsEachModelOnce(t *testing.T) {
 	link(t, "../../blobs/st1", filepath.Join(repo, "snapshots", rev2, "model.safetensors"))
 	link(t, "../../blobs/evil", filepath.Join(repo, "snapshots", rev2, "pytorch_model.bin"))
 	link(t, "/etc/passwd", filepath.Join(repo, "snapshots", rev2, "tokenizer.json"))
+	// A loose file beside the repositories is scanned too, as a file of no model.
+	write(t, filepath.Join(root, "modules", "transformers_modules", "evil.pkl"), evilPickle)
 
 	targets, err := Expand(context.Background(), []string{root}, Options{})
 	if err != nil {
@@ -116,6 +118,18 @@ func TestHubCacheReportsEachModelOnce(t *testing.T) {
 	}
 	if !escaped || !evil {
 		t.Errorf("escaping link reported %v, malicious pickle reported %v", escaped, evil)
+	}
+	var loose bool
+	for _, f := range rep.Files {
+		if strings.HasSuffix(f.Path, "evil.pkl") {
+			loose = f.Model == "" && f.Verdict == scan.Malicious
+		}
+		if strings.Contains(f.Path, "blobs") {
+			t.Errorf("a blob was scanned on its own: %s", f.Path)
+		}
+	}
+	if !loose {
+		t.Error("the loose file beside the repositories was not scanned")
 	}
 }
 

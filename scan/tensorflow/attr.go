@@ -1,6 +1,8 @@
 package tensorflow
 
 import (
+	"encoding/binary"
+
 	"google.golang.org/protobuf/encoding/protowire"
 )
 
@@ -76,6 +78,9 @@ func nameAttrList(n *nodeDef, key string, buf []byte, base int64, depth int) err
 		case 1:
 			s, err := f.str("NameAttrList.name")
 			n.addStr(key, s)
+			if depth == 0 {
+				n.addFunc(key, s)
+			}
 			return err
 		case 2:
 			_, val, voff, err := mapEntry(f, "NameAttrList.attr")
@@ -93,6 +98,7 @@ func nameAttrList(n *nodeDef, key string, buf []byte, base int64, depth int) err
 func tensorStrings(n *nodeDef, key string, buf []byte, base int64) error {
 	var dtype uint64
 	var content []byte
+	ints := key == "value"
 	err := walk(buf, base, func(f field) error {
 		var err error
 		switch f.num {
@@ -107,6 +113,10 @@ func tensorStrings(n *nodeDef, key string, buf []byte, base int64) error {
 			var s string
 			s, err = f.str("TensorProto.string_val")
 			n.addStr(key, s)
+		case 7, 10: // int_val (int32), int64_val, packed or not
+			if ints {
+				err = intVals(n, f)
+			}
 		}
 		return err
 	})
@@ -115,7 +125,47 @@ func tensorStrings(n *nodeDef, key string, buf []byte, base int64) error {
 			n.addStr(key, s)
 		}
 	}
+	if err == nil && ints && len(content) > 0 {
+		switch dtype {
+		case dtInt32:
+			for i := 0; i+4 <= len(content) && len(n.ints) < maxStrsPerNode; i += 4 {
+				n.addInt(int64(int32(binary.LittleEndian.Uint32(content[i:]))))
+			}
+		case dtInt64:
+			for i := 0; i+8 <= len(content) && len(n.ints) < maxStrsPerNode; i += 8 {
+				n.addInt(int64(binary.LittleEndian.Uint64(content[i:])))
+			}
+		}
+	}
 	return err
+}
+
+// DataType DT_INT32 and DT_INT64 in types.proto.
+const (
+	dtInt32 = 3
+	dtInt64 = 9
+)
+
+// intVals records TensorProto.int_val / int64_val, which writers emit
+// packed (one bytes field) or as separate varints.
+func intVals(n *nodeDef, f field) error {
+	switch f.typ {
+	case protowire.VarintType:
+		n.addInt(int64(f.val))
+		return nil
+	case protowire.BytesType:
+		b := f.buf
+		for len(b) > 0 && len(n.ints) < maxStrsPerNode {
+			v, m := protowire.ConsumeVarint(b)
+			if m < 0 {
+				return structErr(f.off, "TensorProto int values: %v", protowire.ParseError(m))
+			}
+			n.addInt(int64(v))
+			b = b[m:]
+		}
+		return nil
+	}
+	return structErr(f.off, "TensorProto int values (field %d) have wire type %d", f.num, f.typ)
 }
 
 // decodeStringList decodes the tensor_content of a string tensor as TF's

@@ -3,6 +3,7 @@ package tensorflow
 import (
 	"fmt"
 	"io"
+	"slices"
 	"sort"
 	"strings"
 
@@ -82,14 +83,22 @@ func CheckSavedModel(r io.ReaderAt, size int64, cfg Config) (*Result, []finding.
 
 func checkModel(m *model, res *Result, rep *report) {
 	unknown := map[string]*unknownOp{}
+	idxs := make(map[*scope]map[string]*nodeDef, len(m.scopes))
 	for _, sc := range m.scopes {
 		idx := make(map[string]*nodeDef, len(sc.nodes))
 		for _, n := range sc.nodes {
-			idx[n.name] = n
+			if _, dup := idx[n.name]; !dup {
+				idx[n.name] = n
+			}
 		}
+		idxs[sc] = idx
+	}
+	ev := newEvaluator(m, idxs)
+	for _, sc := range m.scopes {
+		idx := idxs[sc]
 		for _, n := range sc.nodes {
 			res.Ops[n.op]++
-			checkNode(rep, sc, idx, n)
+			checkNode(rep, ev, sc, idx, n)
 			if !isStandardOp(n.op) && !m.funcs[n.op] {
 				u := unknown[n.op]
 				if u == nil {
@@ -131,37 +140,99 @@ func reportUnknown(rep *report, unknown map[string]*unknownOp) {
 }
 
 // checkNode applies the op classification to one node.
-func checkNode(rep *report, sc *scope, idx map[string]*nodeDef, n *nodeDef) {
+func checkNode(rep *report, ev *evaluator, sc *scope, idx map[string]*nodeDef, n *nodeDef) {
 	loc := rep.cfg.at(n.off, sc.label, "node "+n.name)
 	where := fmt.Sprintf("node %q in %s", n.name, sc.label)
 	switch {
 	case pythonOps[n.op]:
-		args := upstreamStrings(idx, n, nil)
+		args := upstreamStrings(idx, n, nil, ev.fed(sc))
 		f := finding.New(finding.GraphUnsafeOp, loc,
 			fmt.Sprintf("%s runs %s, which calls back into Python when the graph runs and can execute arbitrary code.", where, n.op),
 			finding.Evidence{Call: n.op, Args: clipAll(args), Detail: "token=" + strings.Join(n.strs["token"], ",")})
 		f.Severity = finding.Critical
 		rep.add(f)
 	case hostOps[n.op] != "":
-		args := upstreamStrings(idx, n, nil)
+		var args []string
+		for i := range min(len(ev.dataInputs(n)), maxResolveStrs) {
+			v, _ := ev.input(sc, n, i)
+			args = appendNew(args, v.strs...)
+		}
+		args = appendNew(args, upstreamStrings(idx, n, nil, ev.fed(sc))...)
+		if len(args) > maxResolveStrs {
+			args = args[:maxResolveStrs]
+		}
 		rep.add(finding.New(finding.GraphUnsafeOp, loc,
 			fmt.Sprintf("%s runs %s, which %s%s when the graph runs.", where, n.op, hostOps[n.op], describeArgs(args)),
 			finding.Evidence{Call: n.op, Args: clipAll(args)}))
 	case pathOps[n.op] != nil:
-		var bad []string
-		for _, s := range upstreamStrings(idx, n, pathOps[n.op]) {
-			if escapesModel(s) {
-				bad = append(bad, s)
-			}
-		}
-		if len(bad) > 0 {
-			rep.add(finding.New(finding.GraphUnsafeOp, loc,
-				fmt.Sprintf("%s runs %s on the constant path %q, outside the model folder: it reads or writes files elsewhere on the host.", where, n.op, clip(bad[0])),
-				finding.Evidence{Call: n.op, Args: clipAll(bad)}))
-		}
+		checkPathOp(rep, ev, sc, idx, n, loc, where)
 	default:
 		checkAttrPath(rep, loc, where, n)
 	}
+}
+
+// checkPathOp reports a path operation whose path, as far as constants
+// determine it, leaves the model folder, or is computed from constants
+// through an op the evaluator does not model. Paths from placeholders and
+// variables (the checkpoint saver's file name) are the normal case.
+func checkPathOp(rep *report, ev *evaluator, sc *scope, idx map[string]*nodeDef, n *nodeDef, loc finding.Location, where string) {
+	// Evidence order: whole computed paths, then the raw constants found
+	// upstream, then paths with a run-time part ({?}).
+	var bad, partial []string
+	computed := map[string]bool{}
+	opaque, limit := "", false
+	for _, i := range pathOps[n.op] {
+		v, flags := ev.input(sc, n, i)
+		for _, s := range v.strs {
+			switch {
+			case !escapesModel(s):
+			case strings.Contains(s, unknownPart):
+				partial = appendNew(partial, s)
+			default:
+				bad = appendNew(bad, s)
+				computed[s] = computed[s] || v.derived
+			}
+		}
+		if opaque == "" {
+			opaque = v.opaque
+		}
+		limit = limit || flags&evLimit != 0
+	}
+	for _, s := range upstreamStrings(idx, n, pathOps[n.op], ev.fed(sc)) {
+		if escapesModel(s) {
+			bad = appendNew(bad, s)
+			computed[s] = false
+		}
+	}
+	bad = appendNew(bad, partial...)
+	derived := len(bad) > 0 && (computed[bad[0]] || strings.Contains(bad[0], unknownPart))
+	switch {
+	case len(bad) > 0:
+		what, how := "the constant path", ""
+		if derived {
+			what, how = "the path", " (built at run time from constants)"
+		}
+		rep.add(finding.New(finding.GraphUnsafeOp, loc,
+			fmt.Sprintf("%s runs %s on %s %q%s, outside the model folder: it reads or writes files elsewhere on the host.", where, n.op, what, clip(bad[0]), how),
+			finding.Evidence{Call: n.op, Args: clipAll(bad)}))
+	case opaque != "":
+		rep.add(finding.New(finding.GraphUnsafeOp, loc,
+			fmt.Sprintf("%s runs %s on a path computed from constants through %s, which this scan does not evaluate: the model, not the caller, chooses which file is read or written.", where, n.op, opaque),
+			finding.Evidence{Call: n.op, Detail: "path computed from constants through " + opaque}))
+	case limit:
+		rep.add(finding.New(finding.LimitReached, loc,
+			fmt.Sprintf("%s runs %s on a path this scan could not resolve within its bounds (%d producers deep, %d nodes): where it reads or writes is unknown.", where, n.op, maxEvalDepth, maxEvalVisits),
+			finding.Evidence{Call: n.op}))
+	}
+}
+
+func appendNew(dst []string, ss ...string) []string {
+	for _, s := range ss {
+		if !slices.Contains(dst, s) && len(dst) < 4*maxResolveStrs {
+			dst = append(dst, s)
+		}
+	}
+	return dst
 }
 
 func checkAttrPath(rep *report, loc finding.Location, where string, n *nodeDef) {

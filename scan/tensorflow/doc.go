@@ -50,7 +50,11 @@
 // the saver/restore functions when it is loaded), so ReadFile, WriteFile,
 // MatchingFiles, dataset readers and calls into Python are the ways a model
 // file reaches the host. Checkpoint ops (SaveV2, RestoreV2, ...) are part of
-// every SavedModel and are reported only when a constant path escapes the
-// model folder. Ops outside the standard set need a native library the
+// every SavedModel and are reported only when a path fixed by the model
+// escapes the model folder: eval.go computes path values through the
+// string ops (StringJoin, DecodeBase64, Substr, regex replacement, ...),
+// Identity-like ops and function calls in both directions, and a path
+// computed from constants only through an op it does not model is reported
+// too. Paths from placeholders, variables and asset tensors stay silent. Ops outside the standard set need a native library the
 // scanner cannot see.
 package tensorflow

@@ -1,6 +1,8 @@
 package tensorflow
 
 import (
+	"strings"
+
 	"google.golang.org/protobuf/encoding/protowire"
 )
 
@@ -23,11 +25,19 @@ type nodeDef struct {
 	inputs   []string
 	strs     map[string][]string // attr name → string values found inside it
 	nstrs    int
+	ints     []int64             // integer values of the "value" tensor (Const)
+	funcs    map[string][]string // attr name → functions it names (not nested ones)
 	off      int64
 }
 
+// addStr records a string of attr. The "value" attr of a Const has its own
+// allowance, so strings padded into other attrs cannot push it out.
 func (n *nodeDef) addStr(attr, s string) {
-	if n.nstrs >= maxStrsPerNode {
+	if attr == "value" {
+		if len(n.strs[attr]) >= maxStrsPerNode {
+			return
+		}
+	} else if n.nstrs >= maxStrsPerNode {
 		return
 	}
 	if len(s) > maxStrLen {
@@ -37,7 +47,24 @@ func (n *nodeDef) addStr(attr, s string) {
 		n.strs = map[string][]string{}
 	}
 	n.strs[attr] = append(n.strs[attr], s)
-	n.nstrs++
+	if attr != "value" {
+		n.nstrs++
+	}
+}
+
+func (n *nodeDef) addInt(v int64) {
+	if len(n.ints) < maxStrsPerNode {
+		n.ints = append(n.ints, v)
+	}
+}
+
+func (n *nodeDef) addFunc(attr, name string) {
+	if n.funcs == nil {
+		n.funcs = map[string][]string{}
+	}
+	if len(n.funcs[attr]) < maxStrsPerNode {
+		n.funcs[attr] = append(n.funcs[attr], name)
+	}
 }
 
 // scope is one namespace of node names: the main graph or a function body.
@@ -45,6 +72,12 @@ type scope struct {
 	label string // "graph" or "function NAME"
 	nodes []*nodeDef
 	off   int64
+	// Function scopes only: the name, the input and output argument names
+	// of the signature, and FunctionDef.ret (output name → "node:out:i").
+	fname string
+	args  []string
+	outs  []string
+	ret   map[string]string
 }
 
 type asset struct {
@@ -57,8 +90,11 @@ type model struct {
 	scopes []*scope
 	funcs  map[string]bool
 	assets []asset
-	keras  []string
-	nodes  int
+	// assetTensors are the graph tensors AssetFileDef.tensor_info names: the
+	// loader feeds them the asset's path inside the model folder.
+	assetTensors map[string]bool
+	keras        []string
+	nodes        int
 }
 
 type parser struct{ m *model }
@@ -174,16 +210,26 @@ func (p *parser) function(buf []byte, base int64) error {
 			if err := f.want(protowire.BytesType, "FunctionDef.signature"); err != nil {
 				return err
 			}
-			name, err := opDefName(f)
+			name, err := opDef(sc, f)
 			if err != nil {
 				return err
 			}
 			sc.label = "function " + name
+			sc.fname = name
 			p.m.funcs[name] = true
 		case 3:
 			return p.addNode(sc, f, "FunctionDef.node_def")
-		case 4, 6:
-			_, _, _, err := mapEntry(f, "FunctionDef.ret")
+		case 4:
+			key, val, _, err := mapEntry(f, "FunctionDef.ret")
+			if err == nil && len(sc.ret) < maxFuncArgs {
+				if sc.ret == nil {
+					sc.ret = map[string]string{}
+				}
+				sc.ret[key] = string(val)
+			}
+			return err
+		case 6:
+			_, _, _, err := mapEntry(f, "FunctionDef.control_ret")
 			return err
 		case 5:
 			_, val, voff, err := mapEntry(f, "FunctionDef.attr")
@@ -196,11 +242,36 @@ func (p *parser) function(buf []byte, base int64) error {
 	})
 }
 
-func opDefName(f field) (name string, err error) {
+// maxFuncArgs bounds the argument names kept per function signature.
+const maxFuncArgs = 4096
+
+// opDef reads the function's OpDef signature {name=1, input_arg=2,
+// output_arg=3 (ArgDef name=1)} into sc and returns the name.
+func opDef(sc *scope, f field) (name string, err error) {
 	err = walk(f.buf, f.boff, func(g field) error {
-		if g.num == 1 {
+		switch g.num {
+		case 1:
 			s, err := g.str("OpDef.name")
 			name = s
+			return err
+		case 2, 3:
+			if err := g.want(protowire.BytesType, "OpDef.ArgDef"); err != nil {
+				return err
+			}
+			arg := ""
+			err := walk(g.buf, g.boff, func(a field) error {
+				if a.num == 1 {
+					s, err := a.str("ArgDef.name")
+					arg = s
+					return err
+				}
+				return nil
+			})
+			if g.num == 2 && len(sc.args) < maxFuncArgs {
+				sc.args = append(sc.args, arg)
+			} else if g.num == 3 && len(sc.outs) < maxFuncArgs {
+				sc.outs = append(sc.outs, arg)
+			}
 			return err
 		}
 		return nil
@@ -256,6 +327,24 @@ func parseNode(buf []byte, base int64) (*nodeDef, error) {
 
 func (p *parser) assetFile(buf []byte, base int64) error {
 	return walk(buf, base, func(f field) error {
+		if f.num == 1 { // TensorInfo {name=1}
+			if err := f.want(protowire.BytesType, "AssetFileDef.tensor_info"); err != nil {
+				return err
+			}
+			return walk(f.buf, f.boff, func(t field) error {
+				if t.num != 1 {
+					return nil
+				}
+				name, err := t.str("TensorInfo.name")
+				if err == nil && len(p.m.assetTensors) < maxFuncArgs {
+					if p.m.assetTensors == nil {
+						p.m.assetTensors = map[string]bool{}
+					}
+					p.m.assetTensors[strings.TrimSuffix(name, ":0")] = true
+				}
+				return err
+			})
+		}
 		if f.num == 2 {
 			name, err := f.str("AssetFileDef.filename")
 			if err == nil {

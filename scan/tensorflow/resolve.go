@@ -22,12 +22,14 @@ func inputNode(in string) (name string, control bool) {
 	return in, false
 }
 
-// upstreamStrings returns the string constants that flow into n through
+// upstreamStrings complements the evaluator (eval.go) with the raw view: it
+// returns the string constants that flow into n through
 // data inputs, following non-constant producers (StringJoin, Identity,
 // Select, ShardedFilename, ...) a few steps back. only, when set, limits the
 // walk to those input positions of n. Placeholders and function arguments
-// contribute nothing: their value is supplied at run time.
-func upstreamStrings(idx map[string]*nodeDef, n *nodeDef, only []int) []string {
+// contribute nothing: their value is supplied at run time, as do the nodes
+// in skip (asset tensors the loader feeds).
+func upstreamStrings(idx map[string]*nodeDef, n *nodeDef, only []int, skip map[string]bool) []string {
 	var out []string
 	seen := map[string]bool{}
 	type item struct {
@@ -50,7 +52,7 @@ func upstreamStrings(idx map[string]*nodeDef, n *nodeDef, only []int) []string {
 		}
 		seen[it.name] = true
 		src := idx[it.name]
-		if src == nil {
+		if src == nil || skip[it.name] {
 			continue
 		}
 		if src.op == "Const" || src.op == "HostConst" {

@@ -82,7 +82,20 @@ func TestMaliciousFixtures(t *testing.T) {
 		"savev2_traversal.pb":     {{finding.GraphUnsafeOp, finding.High, "node save/SaveV2", "../../../tmp/x"}},
 		"matchingfiles.pb":        {{finding.GraphUnsafeOp, finding.High, "node MatchingFiles", "/home/*/.ssh/id_*"}},
 		"custom_op.pb":            {{finding.CustomOperator, finding.Medium, "function __inference_custom_2003!/node Exec", ""}},
-		"truncated.pb":            {{finding.StructureInvalid, finding.High, "", ""}},
+		// Paths built at run time from constants (red-team evasions).
+		"table_b64.pb":     {{finding.GraphUnsafeOp, finding.High, "graph!/node table/init", "/etc/passwd"}},
+		"table_join.pb":    {{finding.GraphUnsafeOp, finding.High, "graph!/node table/init", "/etc/passwd"}},
+		"table_deep.pb":    {{finding.GraphUnsafeOp, finding.High, "graph!/node table/init", "/etc/passwd"}},
+		"table_funcarg.pb": {{finding.GraphUnsafeOp, finding.High, "function __inference_init_fn_3001!/node table/init", "/etc/passwd"}},
+		"table_callret.pb": {{finding.GraphUnsafeOp, finding.High, "graph!/node table/init", "../../../../home/user/.ssh/id_rsa"}},
+		"table_format.pb":  {{finding.GraphUnsafeOp, finding.High, "graph!/node table/init", ""}},
+		// File and network ops missing from the lists before.
+		"dataset_file_ops.pb": {
+			{finding.GraphUnsafeOp, finding.High, "node files/MatchingFilesDataset", "/home/*/.ssh/*"},
+			{finding.GraphUnsafeOp, finding.High, "node files/SnapshotChunkDataset", "/etc/passwd"},
+			{finding.GraphUnsafeOp, finding.High, "node files/FileSystemSetConfiguration", "GCS_READ_CACHE_MAX_SIZE_MB"},
+			{finding.GraphUnsafeOp, finding.High, "node files/DistributedSave", "/tmp/exfil"}},
+		"truncated.pb": {{finding.StructureInvalid, finding.High, "", ""}},
 		"corrupt.pb": {
 			{finding.StructureInvalid, finding.High, "", ""},
 			{finding.GraphUnsafeOp, finding.Critical, "node PyFunc", ""}},

@@ -51,6 +51,13 @@ const (
 	// KindUnreferencedData: bytes between members, or between the last
 	// member and the central directory, that no member accounts for.
 	KindUnreferencedData AnomalyKind = "unreferenced-data"
+	// KindHiddenMember: a local header at the start of the file, or where
+	// the bytes between members (or before the central directory) start,
+	// begins a member the central directory does not list. Readers that
+	// use the directory never see it, but streaming readers (Java's
+	// ZipInputStream, bsdtar reading a pipe) extract it. It is added to
+	// Entries with Listed unset, so that it is scanned.
+	KindHiddenMember AnomalyKind = "hidden-member"
 	// KindTrailingData: bytes after the end record and its comment.
 	KindTrailingData AnomalyKind = "trailing-data"
 	// KindDuplicateName: two members share a name; readers disagree on

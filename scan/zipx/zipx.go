@@ -17,7 +17,8 @@
 //     Limits before anything is allocated or decompressed.
 //
 // Cost follows what the caller reads: Open reads the end of the file, the
-// central directory and one local header per member; member data is read only
+// central directory, one local header per member and any local header that
+// starts a gap between members (see KindHiddenMember); member data is read only
 // through Archive.Open.
 package zipx
 
@@ -105,8 +106,8 @@ type Entry struct {
 	// DataOffset is the offset of the member's (compressed) data.
 	DataOffset int64
 	// CreatorOS is the host system that wrote the member (the high byte of
-	// "version made by"); 3 is Unix. ExternalAttrs holds, for Unix
-	// creators, the file mode in its high 16 bits.
+	// "version made by"); 3 is Unix. ExternalAttrs holds, for Unix-like
+	// creators, the file mode in its high 16 bits (see IsSymlink).
 	CreatorOS     uint8
 	ExternalAttrs uint32
 	// Zip64 is set when a size or offset came from a zip64 extra field.
@@ -119,11 +120,67 @@ type Entry struct {
 	Listed bool
 }
 
-// IsSymlink reports whether a Unix-made member is a symbolic link, whose
-// data is the link target; unzip and most extractors create the link.
+// Host systems ("version made by" high byte, APPNOTE 4.4.2) whose members an
+// extractor creates as symbolic links when the high 16 bits of the external
+// attributes hold a Unix symlink mode.
+const (
+	creatorFAT    = 0
+	creatorVMS    = 2
+	creatorUnix   = 3
+	creatorAtari  = 5
+	creatorNTFS   = 11
+	creatorBeOS   = 16
+	creatorMacOSX = 19
+	creatorAtheOS = 30
+)
+
+// MS-DOS attribute bits in the low byte of the external attributes.
+const (
+	msdosReadOnly = 0x01
+	msdosDir      = 0x10
+)
+
+// IsSymlink reports whether the member is a symbolic link, whose data is the
+// link target, for at least one common extractor:
+//   - Info-ZIP unzip (mapattr in unix/unix.c) takes the high 16 bits as a
+//     Unix mode and makes a link for the hosts of its SYMLINK_HOST macro:
+//     VMS, Unix, Atari, BeOS and AtheOS; and for FAT (0) when the owner bits
+//     agree with the MS-DOS read-only and directory bits. It takes the mode
+//     from Acorn, QDOS, Tandem and THEOS members too but makes no link, so
+//     those are not links here;
+//   - 7-Zip makes a link for FAT and NTFS members that are not directories;
+//   - Go's archive/zip reads the mode of Unix and OS X (19) members, so Go
+//     extractors make links for both.
 func (e *Entry) IsSymlink() bool {
-	const creatorUnix, modeType, modeSymlink = 3, 0xf000, 0xa000
-	return e.CreatorOS == creatorUnix && (e.ExternalAttrs>>16)&modeType == modeSymlink
+	const modeType, modeSymlink = 0xf000, 0xa000
+	mode := e.ExternalAttrs >> 16
+	if mode&modeType != modeSymlink {
+		return false
+	}
+	dir := e.ExternalAttrs&msdosDir != 0 || e.IsDir()
+	switch e.CreatorOS {
+	case creatorVMS, creatorUnix, creatorAtari, creatorBeOS, creatorAtheOS, creatorMacOSX:
+		return true
+	case creatorNTFS:
+		return !dir
+	case creatorFAT:
+		return !dir || unzipFATMode(e.ExternalAttrs, dir)
+	}
+	return false
+}
+
+// unzipFATMode reports whether unzip keeps the high 16 bits of a FAT member's
+// attributes as its Unix mode: when the owner bits are r, w unless the
+// read-only bit is set, and x for directories.
+func unzipFATMode(attrs uint32, dir bool) bool {
+	owner := uint32(0o400)
+	if attrs&msdosReadOnly == 0 {
+		owner |= 0o200
+	}
+	if dir {
+		owner |= 0o100
+	}
+	return (attrs>>16)&0o700 == owner
 }
 
 // IsDir reports whether the member's name marks it as a directory.
@@ -134,7 +191,9 @@ func (e *Entry) IsDir() bool {
 // Archive is an opened zip archive. Its methods are safe for concurrent use.
 type Archive struct {
 	// Entries lists the members in central directory order (file order
-	// when the central directory was unusable). Do not modify it.
+	// when the central directory was unusable), then any hidden members:
+	// unlisted ones found where a streaming reader would meet them (see
+	// KindHiddenMember). Do not modify it.
 	Entries []Entry
 
 	r    io.ReaderAt
@@ -180,7 +239,9 @@ func Open(r io.ReaderAt, size int64, lim Limits) (*Archive, error) {
 			return nil, err
 		}
 	}
-	a.checkLayout(dir, listed)
+	if err := a.checkLayout(dir, listed); err != nil {
+		return nil, err
+	}
 	return a, nil
 }
 

@@ -189,6 +189,11 @@ func signatureDef() pb {
 // signature_def=5, object_graph_def=7}; extra nodes and functions are
 // spliced in for the malicious variants.
 func savedModel(extraNodes []pb, extraFuncs []pb) []byte {
+	return savedModelMeta(extraNodes, extraFuncs, nil)
+}
+
+// savedModelMeta is savedModel with extra MetaGraphDef fields (asset_file_def).
+func savedModelMeta(extraNodes []pb, extraFuncs []pb, extraMeta pb) []byte {
 	graph := pb(nil)
 	for _, n := range append(mainGraph(), extraNodes...) {
 		graph = graph.msg(1, n)
@@ -204,7 +209,8 @@ func savedModel(extraNodes []pb, extraFuncs []pb) []byte {
 		msg(3, pb(nil).str(1, "saver_filename:0").str(2, "StatefulPartitionedCall_1:0").
 			str(3, "StatefulPartitionedCall_2").u(4, 5).u(5, 1).f32(6, 0x461c4000).u(7, 2)).
 		entry(5, "serving_default", signatureDef()).
-		entry(5, "__saved_model_init_op", pb(nil).entry(2, "__saved_model_init_op", pb(nil).str(1, "NoOp"))).
-		msg(7, objectGraph())
+		entry(5, "__saved_model_init_op", pb(nil).entry(2, "__saved_model_init_op", pb(nil).str(1, "NoOp")))
+	meta = append(meta, extraMeta...) // asset_file_def=6, in field order
+	meta = meta.msg(7, objectGraph())
 	return pb(nil).u(1, 1).msg(2, meta)
 }

@@ -71,7 +71,8 @@ MESSAGES = {
     "SavedObjectGraph": [("nodes", 1, ".t.SavedObject", 1)],
     "MetaGraphDef": [("meta_info_def", 1, ".t.MetaInfoDef", 0), ("graph_def", 2, ".t.GraphDef", 0),
                      ("saver_def", 3, ".t.SaverDef", 0), ("signature_def", 5, ".t.SignatureEntry", 1),
-                     ("object_graph_def", 7, ".t.SavedObjectGraph", 0)],
+                     ("asset_file_def", 6, ".t.AssetFileDef", 1), ("object_graph_def", 7, ".t.SavedObjectGraph", 0)],
+    "AssetFileDef": [("tensor_info", 1, ".t.TensorInfo", 0), ("filename", 2, "string", 0)],
     "SavedModel": [("saved_model_schema_version", 1, "int64", 0), ("meta_graphs", 2, ".t.MetaGraphDef", 1)],
     "FingerprintDef": [("saved_model_checksum", 1, "uint64", 0), ("graph_def_program_hash", 2, "uint64", 0),
                        ("signature_def_hash", 3, "uint64", 0), ("saved_object_graph_hash", 4, "uint64", 0),
@@ -117,7 +118,8 @@ def unknown(msg, path="", out=None):
 def main():
     here = os.path.join(os.path.dirname(__file__), "..", "..", "scan", "tensorflow", "testdata", "benign")
     cls = build()
-    checks = {"saved_model.pb": "SavedModel", "keras_metadata.pb": "SavedMetadata", "fingerprint.pb": "FingerprintDef"}
+    checks = {"saved_model.pb": "SavedModel", "vocab_asset.pb": "SavedModel", "keras_metadata.pb": "SavedMetadata",
+              "fingerprint.pb": "FingerprintDef"}
     ok = True
     for fname, mname in checks.items():
         data = open(os.path.join(here, fname), "rb").read()
