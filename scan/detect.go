@@ -32,7 +32,8 @@ const (
 	kindONNX            // by name and content
 	kindTFProto         // by name: saved_model.pb, keras_metadata.pb, fingerprint.pb
 	kindTokenizerConfig // by name: tokenizer_config.json, chat_template.json
-	kindHFConfig        // by name: config.json (transformers)
+	kindHFConfig        // by name: config.json (transformers, or an unpacked Keras model)
+	kindJSON            // by name: any other *.json (a Keras architecture file, or no model)
 	kindTemplate        // by name: *.jinja
 	kindPickle          // certainly a pickle: scan it and report whatever is wrong
 	kindMaybePickle     // may be a pickle: scan it, and keep the result if it imports or completes

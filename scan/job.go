@@ -192,7 +192,7 @@ func (j *job) inspectStream(r io.Reader, size int64, member []string, depth int,
 	switch {
 	case randomAccessKind(k):
 		return j.spool(br, member, depth)
-	case k == kindTokenizerConfig || k == kindTemplate || k == kindHFConfig:
+	case k == kindTokenizerConfig || k == kindTemplate || k == kindHFConfig || k == kindJSON:
 		return j.document(k, br, member)
 	}
 	switch k {

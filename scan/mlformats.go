@@ -31,6 +31,8 @@ func detectByName(name string, head []byte) kind {
 		return kindTokenizerConfig
 	case lower == "config.json":
 		return kindHFConfig
+	case strings.HasSuffix(lower, ".json"):
+		return kindJSON
 	case strings.HasSuffix(lower, ".jinja") || strings.HasSuffix(lower, ".jinja2"):
 		return kindTemplate
 	}
@@ -215,7 +217,25 @@ func (j *job) document(k kind, r io.Reader, member []string) string {
 		return "tokenizer-config"
 	case kindHFConfig:
 		j.remoteCode(b, member)
+		if keras.LooksLikeConfig(b) {
+			j.add(keras.CheckConfig(b, name, keras.Config{Location: j.loc(parent(member), -1)})...)
+			return "keras-config"
+		}
 		return "model-config"
+	case kindJSON:
+		// model_from_json architecture files, and the config.json of an
+		// unpacked Keras model, are loaded by their content; any other
+		// JSON is no model format.
+		if keras.LooksLikeConfig(b) {
+			j.add(keras.CheckConfig(b, name, keras.Config{Location: j.loc(parent(member), -1)})...)
+			return "keras-config"
+		}
+		j.recognised = false
+		j.streams = j.streams[:len(j.streams)-1]
+		if len(member) == 0 {
+			j.unrecognised(b[:min(len(b), headSize)])
+		}
+		return "json"
 	default:
 		j.templateIssues(string(b), base)
 		return "jinja-template"
@@ -226,8 +246,21 @@ func (j *job) templateIssues(tmpl string, base finding.Location) {
 	for _, is := range jinja.Check(tmpl) {
 		loc := base
 		loc.Offset = int64(is.Offset)
+		if is.Limit {
+			j.add(finding.New(finding.LimitReached, loc, "template analysis stopped at a limit: "+is.Reason+"; the rest was not inspected", finding.Evidence{Detail: is.Expr}))
+			continue
+		}
 		j.add(finding.New(finding.TemplateInjection, loc, "template: "+is.Reason, finding.Evidence{Detail: is.Expr}))
 	}
+}
+
+// parent is the member chain of a stream's container: the Keras checker
+// names the document itself.
+func parent(member []string) []string {
+	if len(member) == 0 {
+		return nil
+	}
+	return member[:len(member)-1]
 }
 
 // kerasConfig checks the config.json of a Keras v3 archive.
@@ -237,5 +270,5 @@ func (j *job) kerasConfig(r io.Reader, member []string) {
 		return
 	}
 	j.stream(member)
-	j.add(keras.CheckConfig(b, "config.json", keras.Config{Location: j.loc(member[:len(member)-1], -1)})...)
+	j.add(keras.CheckConfig(b, "config.json", keras.Config{Location: j.loc(parent(member), -1)})...)
 }

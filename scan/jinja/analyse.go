@@ -20,9 +20,9 @@ const maxExpr = 200
 func Check(tmpl string) []Issue {
 	lx := lex(tmpl)
 	a := newAnalyser()
-	a.walk(tmpl, lx.blocks, nil)
+	a.walk(lx.blocks, nil)
 	var issues []Issue
-	a.walk(tmpl, lx.blocks, func(b block) {
+	a.walk(lx.blocks, func(b block) {
 		issues = append(issues, Issue{Offset: b.start, Expr: snippet(tmpl, b.start, b.end),
 			Reason: strings.Join(a.reasons, "; ")})
 	})
@@ -54,32 +54,169 @@ func snippet(src string, start, end int) string {
 // validBoundary reports whether i does not split a UTF-8 sequence.
 func validBoundary(s string, i int) bool { return s[i]&0xC0 != 0x80 }
 
+// frame collects the output of a block whose text becomes a value:
+// {% set x %}...{% endset %}, a macro body, {% filter %}...{% endfilter %}.
+type frame struct {
+	kw   string  // "set", "macro" or "filter"
+	name string  // the variable or macro
+	toks []token // filters applied to the text (set and filter blocks)
+	out  []string
+	done bool
+}
+
+// add appends possible output to the frame.
+func (a *analyser) add(f *frame, s []string) {
+	if f.done {
+		return
+	}
+	f.out = concat(f.out, s)
+	f.done = saturated(f.out) || !a.charged(f.out)
+}
+
+// data appends template text, as is or stripped by whitespace control.
+func (a *analyser) data(f *frame, text string) {
+	if text == "" {
+		return
+	}
+	a.add(f, []string{text, strings.TrimSpace(text)})
+}
+
 // walk runs every block through the analyser. report, when not nil, is
-// called for each block that produced reasons.
-func (a *analyser) walk(src string, blocks []block, report func(block)) {
-	capture, captureAt, captured := "", 0, 0
-	for i, b := range blocks {
+// called for each block that produced reasons. The text of set blocks,
+// macro bodies and filter blocks is collected, with the values their
+// expressions print, as the value of the variable, macro call or filter.
+func (a *analyser) walk(blocks []block, report func(block)) {
+	var frames []*frame
+	top := func() *frame {
+		if len(frames) == 0 {
+			return nil
+		}
+		return frames[len(frames)-1]
+	}
+	for _, b := range blocks {
 		a.reasons = a.reasons[:0]
 		kw := ""
 		if b.stmt && len(b.toks) > 0 && b.toks[0].kind == tName {
 			kw = b.toks[0].text
 		}
+		f := top()
+		if f != nil {
+			a.data(f, b.pre)
+		}
+		a.literals(b)
 		switch {
 		case !b.stmt:
-			a.generic(b.toks)
-		case kw == "set" && !hasAssign(b.toks):
-			capture, captureAt, captured = a.blockSetTarget(b.toks), b.end, i
-		case kw == "endset" && capture != "":
-			a.bindCapture(capture, src[captureAt:b.start], i-captured == 1)
-			capture = ""
+			v := a.generic(b.toks)
+			if f != nil {
+				a.add(f, v.asStrs())
+			}
+		case kw == "set" && !hasAssign(b.toks) || kw == "filter":
+			nf := &frame{kw: kw, out: []string{""}}
+			if kw == "set" {
+				nf.name = a.blockSetTarget(b.toks)
+				if len(b.toks) > 2 {
+					nf.toks = b.toks[2:]
+				}
+			} else if len(b.toks) > 1 {
+				nf.toks = append([]token{{kind: tOp, text: "|", off: b.toks[1].off}}, b.toks[1:]...)
+			}
+			frames = append(frames, nf)
+		case kw == "macro":
+			a.statement(kw, b.toks)
+			name := ""
+			if len(b.toks) > 1 && b.toks[1].kind == tName {
+				name = b.toks[1].text
+			}
+			frames = append(frames, &frame{kw: kw, name: name, out: []string{""}})
+		case f != nil && kw == "end"+f.kw:
+			frames = frames[:len(frames)-1]
+			a.closeFrame(f, top())
 		default:
 			a.statement(kw, b.toks)
+			if f != nil && outputs[kw] {
+				a.add(f, []string{unknownStr})
+			}
 		}
 		if report != nil && len(a.reasons) > 0 {
 			report(b)
 		}
 		if a.tooBig {
 			return
+		}
+	}
+}
+
+// outputs are statements whose body may be output more than once, not at
+// all, or in place of other text.
+var outputs = set("for", "endfor", "elif", "else", "call", "endcall", "include", "block", "endblock")
+
+// closeFrame binds the text a frame collected: to its variable, to its
+// macro, or (a filter block) as output of the enclosing frame.
+func (a *analyser) closeFrame(f, parent *frame) {
+	v := strVal(f.out...)
+	v.lit = v.textual() && !v.known()
+	if len(f.toks) > 0 && f.toks[0].kind == tOp && f.toks[0].text == "|" {
+		v = a.applyTokens(v, f.toks)
+	}
+	switch f.kw {
+	case "set":
+		if f.name != "" {
+			a.bind(f.name, v)
+		}
+	case "macro":
+		if f.name != "" {
+			if old, ok := a.macros[f.name]; ok {
+				v = union(old, v)
+			}
+			a.macros[f.name] = v
+		}
+	case "filter":
+		if parent != nil {
+			a.add(parent, v.asStrs())
+		}
+	}
+}
+
+// capName is the name under which captured text is bound while the filters
+// of its block are applied; the lexer never produces it.
+const capName = "\x00captured"
+
+// applyTokens evaluates "captured | filter(...) | ..." with toks the
+// filter part.
+func (a *analyser) applyTokens(v val, toks []token) val {
+	old, had := a.env[capName]
+	a.env[capName] = v
+	defer func() {
+		if had {
+			a.env[capName] = old
+		} else {
+			delete(a.env, capName)
+		}
+	}()
+	all := append([]token{{kind: tName, text: capName, off: toks[0].off}}, toks...)
+	p := &parser{toks: all}
+	n, err := p.expr()
+	if err != nil {
+		return val{lit: v.textual()}
+	}
+	return a.eval(n)
+}
+
+// literals is the backstop for names built through operations the
+// analyser does not model: a string literal inside an expression or
+// statement that names Python internals is reported wherever it is used.
+// A block that only prints literals is template text and is left alone.
+func (a *analyser) literals(b block) {
+	printOnly := !b.stmt
+	for _, t := range b.toks {
+		printOnly = printOnly && t.kind == tString
+	}
+	if printOnly {
+		return
+	}
+	for _, t := range b.toks {
+		if t.kind == tString && internalText(t.text) {
+			a.flag("string literal naming Python internals: %q", printable(t.text))
 		}
 	}
 }
@@ -105,25 +242,20 @@ func (a *analyser) blockSetTarget(toks []token) string {
 	return ""
 }
 
-// bindCapture binds {% set x %}text{% endset %}: constant text when no
-// block came between, otherwise unknown.
-func (a *analyser) bindCapture(name, text string, plain bool) {
-	if !plain {
-		a.bind(name, strVal(unknownStr))
-		return
-	}
-	a.bind(name, strVal(text, strings.TrimSpace(text)))
-}
-
 // generic parses toks as a run of expressions; tokens that do not parse
-// are scanned one by one so nothing escapes the checks.
-func (a *analyser) generic(toks []token) {
+// are scanned one by one so nothing escapes the checks. It returns the
+// value printed: that of the expression when toks are exactly one.
+func (a *analyser) generic(toks []token) val {
 	p := &parser{toks: toks}
+	out, exprs := strVal(unknownStr), 0
 	for p.pos < len(toks) {
 		start := p.pos
 		n, err := p.expr()
 		if err == nil && p.pos > start {
-			a.eval(n)
+			v := a.eval(n)
+			if exprs++; exprs == 1 && p.pos == len(toks) {
+				out = v
+			}
 			continue
 		}
 		if err == errDepth {
@@ -135,11 +267,15 @@ func (a *analyser) generic(toks []token) {
 			if a.deepAt < 0 {
 				a.deepAt = toks[start].off
 			}
-			return
+			return strVal(unknownStr)
 		}
 		p.pos, p.depth = start+1, 0
 		a.scanToken(toks[start])
 	}
+	if exprs != 1 {
+		return strVal(unknownStr)
+	}
+	return out
 }
 
 // scanToken is the fallback for a token outside any parsed expression.

@@ -18,10 +18,32 @@ type analyser struct {
 	bytes   int
 	tooBig  bool
 	deepAt  int // offset of the first expression too deep to parse, or -1
+	// macros holds what each macro defined by the template can return:
+	// its body's text and printed values.
+	macros map[string]val
 }
 
 func newAnalyser() *analyser {
-	return &analyser{env: map[string]val{}, locals: map[string]bool{}, deepAt: -1}
+	return &analyser{env: map[string]val{}, locals: map[string]bool{}, macros: map[string]val{}, deepAt: -1}
+}
+
+// charge adds n bytes of string work to the budget and reports whether
+// the analysis may go on.
+func (a *analyser) charge(n int) bool {
+	a.bytes += n
+	if a.bytes > maxBytes {
+		a.tooBig = true
+	}
+	return !a.tooBig
+}
+
+// charged charges the size of a set of alternatives.
+func (a *analyser) charged(s []string) bool {
+	n := len(s)
+	for _, x := range s {
+		n += len(x)
+	}
+	return a.charge(n)
 }
 
 func (a *analyser) flag(format string, args ...any) {
@@ -110,6 +132,14 @@ func (a *analyser) evalNode(n *node) val {
 			return unknown()
 		}
 		return v
+	case "const":
+		switch n.name {
+		case "true", "True":
+			return val{kind: vNum, num: 1, boolean: true}
+		case "false", "False":
+			return val{kind: vNum, num: 0, boolean: true}
+		}
+		return unknown()
 	}
 	a.evalAll(n.kids)
 	return unknown()
@@ -138,26 +168,40 @@ func (a *analyser) evalName(n *node) val {
 }
 
 func (a *analyser) evalList(kids []*node) val {
-	items := a.evalAll(kids)
-	taint := false
-	for _, it := range items {
-		taint = taint || it.taint
-	}
-	if len(items) > maxItems {
-		items = items[:maxItems]
-	}
-	return val{kind: vList, items: items, taint: taint}
+	return mkList(a.evalAll(kids), false)
 }
 
 // evalDict returns a dict as the list of its keys, which is what iterating
-// it (|first, |list, |join) yields.
+// it (|first, |list, |join) yields, with its values alongside.
 func (a *analyser) evalDict(n *node) val {
-	var keys []val
+	var keys, vals []val
 	for i := 0; i+1 < len(n.kids); i += 2 {
 		keys = append(keys, a.eval(n.kids[i]))
-		a.eval(n.kids[i+1])
+		vals = append(vals, a.eval(n.kids[i+1]))
 	}
-	return val{kind: vList, items: keys}
+	return mkDict(keys, vals)
+}
+
+// lookup returns d[key] for a dict value: the value of a matching
+// constant key, or any of its values when the key is not known.
+func lookup(d, key val) (val, bool) {
+	if d.kind != vList || d.vals == nil || len(d.vals) != len(d.items) {
+		return val{}, false
+	}
+	if key.kind == vStr && len(key.strs) == 1 && key.known() {
+		for i, k := range d.items {
+			if k.kind == vStr && len(k.strs) == 1 && k.strs[0] == key.strs[0] {
+				return d.vals[i], true
+			}
+		}
+		if d.known() {
+			return val{}, false
+		}
+	}
+	if len(d.vals) == 0 {
+		return val{}, false
+	}
+	return anyOf(d.vals), true
 }
 
 // attrName checks an attribute (or subscript) name on obj.
@@ -191,24 +235,62 @@ func (a *analyser) evalAttr(n *node) (val, val) {
 	if i, ok := parseInt(n.name); ok && obj.kind == vList && i >= 0 && i < int64(len(obj.items)) {
 		return obj, obj.items[i]
 	}
-	return obj, val{taint: obj.taint || bad}
+	if v, ok := lookup(obj, strVal(n.name)); ok {
+		return obj, derived(v, obj)
+	}
+	return obj, derived(val{taint: obj.taint || bad}, obj)
 }
 
+// evalItem evaluates x[key]. A key that is not a fully known string may be
+// any name, so the result is treated as reaching Python internals.
 func (a *analyser) evalItem(n *node) val {
 	obj := a.eval(n.kids[0])
 	key := a.eval(n.kids[1])
-	bad := false
-	if key.kind == vStr {
+	bad := a.litName(key, "subscript")
+	switch key.kind {
+	case vStr:
 		for _, s := range key.strs {
 			bad = a.attrName(n.kids[0], obj, s) || bad
 		}
-	}
-	if key.kind == vNum {
+		bad = bad || !key.known()
+	case vNum:
 		if v, ok := index(obj, key.num); ok {
 			return v
 		}
+	default:
+		a.attrName(n.kids[0], obj, unknownStr)
+		bad = true
 	}
-	return val{taint: obj.taint || bad}
+	if v, ok := lookup(obj, key); ok {
+		v = derived(v, obj)
+		v.taint = v.taint || bad
+		return v
+	}
+	if obj.kind == vList && obj.vals == nil && key.kind != vStr && len(obj.items) > 0 {
+		v := derived(anyOf(obj.items), obj)
+		v.taint = v.taint || bad
+		return v
+	}
+	return derived(val{taint: obj.taint || bad}, obj)
+}
+
+// litName reports a name (subscript, |attr, attribute=) that was computed
+// from string literals through operations the analyser does not follow:
+// no part of it is known, so it may spell any attribute.
+func (a *analyser) litName(key val, what string) bool {
+	if !key.lit {
+		return false
+	}
+	wild := key.kind == vUnknown
+	if key.kind == vStr {
+		for _, s := range key.strs {
+			wild = wild || allWild(s)
+		}
+	}
+	if wild {
+		a.flag("%s name computed from string literals by operations the scanner does not follow", what)
+	}
+	return wild
 }
 
 // index returns obj[i] for a constant list or single-alternative string.

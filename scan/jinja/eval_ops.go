@@ -22,11 +22,12 @@ func (a *analyser) evalBin(n *node) val {
 			v = numVal(l.num / r.num)
 		}
 	case "%":
-		v = modulo(l, r)
+		v = a.modulo(l, r)
 	case "or", "and":
 		v = union(l, r)
 	}
 	v.taint = v.taint || taint
+	v.lit = v.lit || l.lit || r.lit || !v.known() && (l.textual() || r.textual())
 	return v
 }
 
@@ -67,7 +68,7 @@ func times(l, r val) val {
 		for i := int64(0); i < r.num; i++ {
 			items = append(items, l.items...)
 		}
-		return val{kind: vList, items: items}
+		return mkList(items, false)
 	}
 	if l.kind == vStr || r.kind == vStr {
 		return strVal(unknownStr)
@@ -76,7 +77,7 @@ func times(l, r val) val {
 }
 
 // modulo handles numbers and Python's printf-style "fmt % args".
-func modulo(l, r val) val {
+func (a *analyser) modulo(l, r val) val {
 	if l.kind == vNum && r.kind == vNum && r.num != 0 {
 		return numVal(l.num % r.num)
 	}
@@ -84,10 +85,10 @@ func modulo(l, r val) val {
 		return unknown()
 	}
 	args := []val{r}
-	if r.kind == vList {
+	if r.kind == vList && r.vals == nil {
 		args = r.items
 	}
-	return percentFormat(l, args)
+	return a.percentFormat(l, args)
 }
 
 // evalSlice handles x[a:b:c] on constant strings and lists; [::-1] is a
@@ -101,7 +102,7 @@ func (a *analyser) evalSlice(n *node) val {
 		}
 		v := a.eval(n.kids[i+1])
 		if v.kind != vNum {
-			return val{taint: obj.taint}
+			return derived(val{}, obj)
 		}
 		x := v.num
 		idx[i] = &x
@@ -121,9 +122,9 @@ func (a *analyser) evalSlice(n *node) val {
 		for _, i := range sliceIndices(len(obj.items), idx) {
 			items = append(items, obj.items[i])
 		}
-		return val{kind: vList, items: items, taint: obj.taint}
+		return mkList(items, obj.taint)
 	}
-	return val{taint: obj.taint}
+	return derived(val{}, obj)
 }
 
 // sliceIndices follows Python's slice semantics for a sequence of length n.

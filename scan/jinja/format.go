@@ -6,11 +6,12 @@ import (
 )
 
 // percentFormat evaluates Python's "fmt % args" (and Jinja's |format) for
-// the conversions that can spell a name: %s %r %c %d %i %u %x %X %o %%.
-func percentFormat(f val, args []val) val {
+// the conversions that can spell a name: %s %r %c %d %i %u %x %X %o %%,
+// and %(key)s with a dict argument.
+func (a *analyser) percentFormat(f val, args []val) val {
 	out := val{kind: vStr, taint: f.taint}
 	for _, s := range f.strs {
-		out = union(out, strVal(percentOne(s, args)...))
+		out = union(out, strVal(a.percentOne(s, args)...))
 	}
 	if len(out.strs) == 0 {
 		return strVal(unknownStr)
@@ -18,35 +19,102 @@ func percentFormat(f val, args []val) val {
 	return out
 }
 
-func percentOne(f string, args []val) []string {
-	outs := []string{""}
+// builder accumulates the alternatives of a string built piece by piece:
+// runs of literal text are collected first and joined to the alternatives
+// in one step, and the work is charged to the analyser's budget. Building
+// stops once every alternative is cut at maxStrLen.
+type builder struct {
+	a    *analyser
+	outs []string
+	run  strings.Builder
+	done bool
+}
+
+func newBuilder(a *analyser) *builder { return &builder{a: a, outs: []string{""}} }
+
+func (b *builder) lit(s string) {
+	if !b.done && b.run.Len() <= maxStrLen {
+		b.run.WriteString(s)
+	}
+}
+
+func (b *builder) alts(s []string) {
+	b.flush()
+	if b.done {
+		return
+	}
+	b.outs = concat(b.outs, s)
+	b.done = saturated(b.outs) || !b.a.charged(b.outs)
+}
+
+func (b *builder) flush() {
+	if b.run.Len() == 0 || b.done {
+		return
+	}
+	s := b.run.String()
+	b.run.Reset()
+	b.outs = concat(b.outs, []string{s})
+	b.done = saturated(b.outs) || !b.a.charged(b.outs)
+}
+
+func (b *builder) result() []string {
+	b.flush()
+	if b.a.tooBig {
+		return concat(b.outs, []string{unknownStr})
+	}
+	return b.outs
+}
+
+func (a *analyser) percentOne(f string, args []val) []string {
+	b := newBuilder(a)
 	next := 0
-	for i := 0; i < len(f); i++ {
-		if f[i] != '%' {
-			outs = concat(outs, []string{f[i : i+1]})
-			continue
+	for i := 0; i < len(f) && !b.done; i++ {
+		k := strings.IndexByte(f[i:], '%')
+		if k < 0 {
+			b.lit(f[i:])
+			break
 		}
+		b.lit(f[i : i+k])
+		i += k
 		j := i + 1
+		var arg val
+		mapped := false
+		if j < len(f) && f[j] == '(' {
+			end := strings.IndexByte(f[j:], ')')
+			if end < 0 {
+				b.alts([]string{unknownStr})
+				break
+			}
+			mapped = true
+			if len(args) > 0 {
+				if v, ok := lookup(args[0], strVal(f[j+1:j+end])); ok {
+					arg = v
+				}
+			}
+			j += end + 1
+		}
 		for j < len(f) && strings.IndexByte("-+ #0123456789.", f[j]) >= 0 {
 			j++
 		}
 		if j >= len(f) {
-			return concat(outs, []string{unknownStr})
+			b.alts([]string{unknownStr})
+			break
 		}
 		if f[j] == '%' {
-			outs = concat(outs, []string{"%"})
+			b.lit("%")
 			i = j
 			continue
 		}
-		var arg val
-		if next < len(args) {
-			arg = args[next]
+		if !mapped {
+			if next < len(args) {
+				arg = args[next]
+			}
+			next++
 		}
-		next++
-		outs = concat(outs, convert(f[j], arg))
+		b.alts(convert(f[j], arg))
 		i = j
 	}
-	return outs
+	return b.result()
 }
 
 // convert renders one argument for a conversion character.
@@ -99,31 +167,39 @@ func (a *analyser) braceFormat(f val, args []val, kwargs map[string]val) val {
 }
 
 func (a *analyser) braceOne(f string, args []val, kwargs map[string]val) []string {
-	outs := []string{""}
+	b := newBuilder(a)
 	auto := 0
-	for i := 0; i < len(f); i++ {
+	for i := 0; i < len(f) && !b.done; i++ {
+		k := strings.IndexAny(f[i:], "{}")
+		if k < 0 {
+			b.lit(f[i:])
+			break
+		}
+		b.lit(f[i : i+k])
+		i += k
 		c := f[i]
-		if (c == '{' || c == '}') && i+1 < len(f) && f[i+1] == c {
-			outs = concat(outs, []string{f[i : i+1]})
+		if i+1 < len(f) && f[i+1] == c {
+			b.lit(f[i : i+1])
 			i++
 			continue
 		}
 		if c != '{' {
-			outs = concat(outs, []string{f[i : i+1]})
+			b.lit(f[i : i+1])
 			continue
 		}
 		end := strings.IndexByte(f[i:], '}')
 		if end < 0 {
-			return concat(outs, []string{unknownStr})
+			b.alts([]string{unknownStr})
+			break
 		}
 		field := f[i+1 : i+end]
 		if k := strings.IndexAny(field, "!:"); k >= 0 {
 			field = field[:k]
 		}
-		outs = concat(outs, a.braceField(field, args, kwargs, &auto))
+		b.alts(a.braceField(field, args, kwargs, &auto))
 		i += end
 	}
-	return outs
+	return b.result()
 }
 
 func (a *analyser) braceField(field string, args []val, kwargs map[string]val, auto *int) []string {
@@ -144,10 +220,17 @@ func (a *analyser) braceField(field string, args []val, kwargs map[string]val, a
 			v = args[n]
 		}
 	default:
-		v = kwargs[head]
+		var ok bool
+		if v, ok = kwargs[head]; !ok {
+			v = kwargs[anyKey]
+		}
 	}
 	return v.asStrs()
 }
+
+// anyKey, in the keyword arguments of a format, stands for any key of a
+// mapping whose keys are not all known (str.format_map).
+const anyKey = unknownStr
 
 // formatPath checks the ".attr[key]" tail of a str.format field.
 func (a *analyser) formatPath(path string) {

@@ -3,6 +3,8 @@ package jinja
 import (
 	"encoding/json"
 	"fmt"
+	"sort"
+	"strings"
 
 	"github.com/modelward/modelward/finding"
 )
@@ -44,30 +46,82 @@ func Findings(tmpl string, loc finding.Location, member string, base int64) []fi
 // "template"} objects. Findings are MW316 (critical) per issue, located at
 // member "chat_template" or "chat_template[name]"; MW315 when the JSON or
 // the chat_template value is malformed.
+//
+// Keys are matched exactly, as Python's json module does (Go's struct
+// decoding would match them case-insensitively, letting "Chat_Template"
+// shadow the template transformers renders). A key that differs from an
+// expected one only in case is reported (MW315) and its value checked too.
 func CheckTokenizerConfig(js []byte, cfg Config) []finding.Finding {
-	var doc struct {
-		ChatTemplate json.RawMessage `json:"chat_template"`
-	}
+	var doc map[string]json.RawMessage
 	if err := json.Unmarshal(js, &doc); err != nil {
 		return []finding.Finding{invalid(cfg.Location, "tokenizer_config.json is not a valid JSON object", err)}
 	}
-	if len(doc.ChatTemplate) == 0 || string(doc.ChatTemplate) == "null" {
+	var out []finding.Finding
+	for _, k := range keysLike(doc, "chat_template") {
+		if k != "chat_template" {
+			out = append(out, nearKey(cfg.Location, k, "chat_template"))
+		}
+		out = append(out, checkChatTemplate(doc[k], cfg, k)...)
+	}
+	return out
+}
+
+// keysLike returns the keys of doc equal to want ignoring case, the exact
+// key first, the others sorted.
+func keysLike(doc map[string]json.RawMessage, want string) []string {
+	var ks []string
+	for k := range doc {
+		if k != want && strings.EqualFold(k, want) {
+			ks = append(ks, k)
+		}
+	}
+	sort.Strings(ks)
+	if _, ok := doc[want]; ok {
+		ks = append([]string{want}, ks...)
+	}
+	return ks
+}
+
+func nearKey(loc finding.Location, key, want string) finding.Finding {
+	return invalid(loc, fmt.Sprintf("tokenizer_config.json has a key %q that differs from %q only in case (parsers disagree on which one applies)", key, want),
+		fmt.Errorf("near-duplicate key %q", key))
+}
+
+// checkChatTemplate checks one chat_template value found under key.
+func checkChatTemplate(raw json.RawMessage, cfg Config, key string) []finding.Finding {
+	if len(raw) == 0 || string(raw) == "null" {
 		return nil
 	}
 	var one string
-	if err := json.Unmarshal(doc.ChatTemplate, &one); err == nil {
-		return Findings(one, cfg.Location, "chat_template", -1)
+	if err := json.Unmarshal(raw, &one); err == nil {
+		return Findings(one, cfg.Location, key, -1)
 	}
-	var many []struct {
-		Name     string `json:"name"`
-		Template string `json:"template"`
-	}
-	if err := json.Unmarshal(doc.ChatTemplate, &many); err != nil {
+	var many []map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &many); err != nil {
 		return []finding.Finding{invalid(cfg.Location, "chat_template is neither a string nor a list of {name, template} objects", err)}
 	}
 	var out []finding.Finding
 	for _, t := range many {
-		out = append(out, Findings(t.Template, cfg.Location, "chat_template["+t.Name+"]", -1)...)
+		name := ""
+		for _, k := range keysLike(t, "name") {
+			if k != "name" {
+				out = append(out, nearKey(cfg.Location, k, "name"))
+			}
+		}
+		if err := json.Unmarshal(t["name"], &name); t["name"] != nil && err != nil {
+			out = append(out, invalid(cfg.Location, "a chat_template entry has a name that is not a string", err))
+		}
+		for _, k := range keysLike(t, "template") {
+			if k != "template" {
+				out = append(out, nearKey(cfg.Location, k, "template"))
+			}
+			var tmpl string
+			if err := json.Unmarshal(t[k], &tmpl); err != nil {
+				out = append(out, invalid(cfg.Location, "a chat_template entry has a template that is not a string", err))
+				continue
+			}
+			out = append(out, Findings(tmpl, cfg.Location, key+"["+name+"]", -1)...)
+		}
 	}
 	return out
 }

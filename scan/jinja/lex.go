@@ -29,6 +29,10 @@ type block struct {
 	stmt       bool
 	toks       []token
 	start, end int
+	// pre is the template data between the previous block and this one,
+	// as Jinja outputs it: comments dropped, raw blocks' contents kept
+	// (whitespace control not applied).
+	pre string
 }
 
 // lexed is a template split into blocks. failAt is the offset where lexing
@@ -36,6 +40,7 @@ type block struct {
 type lexed struct {
 	blocks []block
 	failAt int
+	tail   string // data after the last block
 }
 
 // maxTokens bounds the work on one template.
@@ -46,11 +51,13 @@ const maxTokens = 1 << 20
 func lex(src string) lexed {
 	out := lexed{failAt: -1}
 	pos, ntok := 0, 0
+	var data strings.Builder
 	for pos < len(src) {
 		i := nextOpen(src, pos)
 		if i < 0 {
 			break
 		}
+		data.WriteString(src[pos:i])
 		switch src[i+1] {
 		case '#':
 			j := strings.Index(src[i+2:], "#}")
@@ -68,17 +75,24 @@ func lex(src string) lexed {
 			return out
 		}
 		if b.stmt && len(b.toks) > 0 && b.toks[0].kind == tName && b.toks[0].text == "raw" {
-			end := findEndRaw(src, b.end)
+			tag, end := findEndRaw(src, b.end)
 			if end < 0 {
 				out.failAt = i
 				return out
 			}
+			data.WriteString(src[b.end:tag])
 			pos = end
 			continue
 		}
+		b.pre = data.String()
+		data.Reset()
 		out.blocks = append(out.blocks, b)
 		pos = b.end
 	}
+	if pos < len(src) {
+		data.WriteString(src[pos:])
+	}
+	out.tail = data.String()
 	return out
 }
 
@@ -98,12 +112,12 @@ func nextOpen(src string, pos int) int {
 }
 
 // findEndRaw finds {% endraw %} (with optional whitespace control) after
-// pos and returns the offset just past it, or -1.
-func findEndRaw(src string, pos int) int {
+// pos and returns its offset and the offset just past it, or -1, -1.
+func findEndRaw(src string, pos int) (int, int) {
 	for {
 		j := strings.Index(src[pos:], "{%")
 		if j < 0 {
-			return -1
+			return -1, -1
 		}
 		p := pos + j + 2
 		if p < len(src) && (src[p] == '-' || src[p] == '+') {
@@ -116,7 +130,7 @@ func findEndRaw(src string, pos int) int {
 				q++
 			}
 			if strings.HasPrefix(src[q:], "%}") {
-				return q + 2
+				return pos + j, q + 2
 			}
 		}
 		pos = pos + j + 2

@@ -99,3 +99,18 @@ func dangerousText(s string) bool {
 	}
 	return false
 }
+
+// internalText reports whether a string literal names the interpreter
+// internals that sandbox escapes walk through. No chat template has a
+// reason to hold these names in an expression. (__init__ is left out: it
+// is ordinary Python vocabulary, and an escape through it still needs
+// __globals__.)
+func internalText(s string) bool {
+	for _, w := range []string{"__class__", "__mro__", "__base__", "__subclasses__", "__globals__",
+		"__builtins__", "__import__", "__getattribute__", "__code__", "func_globals", "f_globals", "gi_frame"} {
+		if strings.Contains(s, w) {
+			return true
+		}
+	}
+	return false
+}

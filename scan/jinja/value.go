@@ -19,12 +19,24 @@ const (
 // values, or unknown. taint marks values derived from interpreter
 // internals (a gadget, a private attribute, a dynamic attribute lookup):
 // method names such as popen or system on them complete an escape.
+//
+// lit marks a value that is not fully known although it was computed from
+// string literals (through a filter or method the analyser does not model):
+// used as an attribute name it may spell anything, so it is reported.
+// A dict is a list of its keys with its values, in order, in vals.
 type val struct {
 	kind  vkind
 	strs  []string
 	num   int64
 	items []val
+	vals  []val
 	taint bool
+	lit   bool
+	// For lists, computed once by mkList: some item holds literal text,
+	// some item is not fully known.
+	txt, unk bool
+	boolean  bool // a vNum that is True (1) or False (0)
+	sz       int  // for lists: size(), computed once by mkList
 }
 
 // Bounds on symbolic evaluation: alternatives per string, string length,
@@ -40,6 +52,119 @@ const (
 func unknown() val           { return val{} }
 func strVal(s ...string) val { return val{kind: vStr, strs: capAlts(s)} }
 func numVal(n int64) val     { return val{kind: vNum, num: n} }
+
+// mkList builds a list value, truncated to maxItems, and records whether
+// its items hold literal text or unknown parts.
+func mkList(items []val, taint bool) val {
+	if len(items) > maxItems {
+		items = items[:maxItems]
+	}
+	v := val{kind: vList, items: items, taint: taint}
+	v.sz = itemCost * len(items)
+	for _, it := range items {
+		v.txt = v.txt || it.textual()
+		v.unk = v.unk || !it.known()
+		v.taint = v.taint || it.taint
+		v.sz = min(v.sz+it.size(), maxBytes+1)
+	}
+	return v
+}
+
+// mkDict builds a dict value: its keys as a list, its values alongside.
+func mkDict(keys, vals []val) val {
+	v := mkList(keys, false)
+	if len(vals) > len(v.items) {
+		vals = vals[:len(v.items)]
+	}
+	w := mkList(vals, false)
+	v.vals = w.items
+	v.txt, v.unk, v.taint = v.txt || w.txt, v.unk || w.unk, v.taint || w.taint
+	v.sz = min(v.sz+w.sz, maxBytes+1)
+	return v
+}
+
+// known reports whether v is fully known (strings without wildcards, a
+// number, or a list of such).
+func (v val) known() bool {
+	switch v.kind {
+	case vStr:
+		for _, s := range v.strs {
+			if strings.ContainsRune(s, unknownRune) {
+				return false
+			}
+		}
+		return true
+	case vNum:
+		return true
+	case vList:
+		return !v.unk && !v.lit
+	}
+	return false
+}
+
+// textual reports whether v holds text from the template: known characters
+// of a string, or a value derived from literals.
+func (v val) textual() bool {
+	if v.lit || v.txt {
+		return true
+	}
+	if v.kind != vStr {
+		return false
+	}
+	for _, s := range v.strs {
+		if strings.Trim(s, unknownStr) != "" {
+			return true
+		}
+	}
+	return false
+}
+
+// derived marks out as derived from in: it keeps in's taint, and is lit
+// when in held literal text that out no longer shows exactly.
+func derived(out, in val) val {
+	out.taint = out.taint || in.taint
+	if !out.known() && in.textual() {
+		out.lit = true
+	}
+	return out
+}
+
+// allWild reports whether s has no known character at all.
+func allWild(s string) bool { return strings.Trim(s, unknownStr) == "" }
+
+// saturated reports whether every alternative has been cut at maxStrLen:
+// concatenating more cannot change them.
+func saturated(s []string) bool {
+	if len(s) == 0 {
+		return false
+	}
+	for _, x := range s {
+		if len(x) <= maxStrLen || !strings.HasSuffix(x, unknownStr) {
+			return false
+		}
+	}
+	return true
+}
+
+// joinBounded joins parts with sep, stopping once limit bytes are written.
+func joinBounded(parts []string, sep string, limit int) string {
+	var b strings.Builder
+	for i, p := range parts {
+		if i > 0 {
+			b.WriteString(sep)
+		}
+		if b.Len()+len(p) > limit {
+			b.WriteString(p[:max(0, limit-b.Len())])
+			break
+		}
+		b.WriteString(p)
+	}
+	s := b.String()
+	if len(s) > limit {
+		s = s[:limit]
+	}
+	return s
+}
 
 // capAlts bounds the alternatives and their lengths. Too many alternatives
 // are folded into one string joined by wildcards.
@@ -58,11 +183,8 @@ func capAlts(s []string) []string {
 	if len(out) <= maxAlts {
 		return out
 	}
-	joined := strings.Join(out, unknownStr)
-	if len(joined) > 2*maxStrLen {
-		joined = joined[:2*maxStrLen] + unknownStr
-	}
-	return []string{joined}
+	joined := joinBounded(out, unknownStr, maxStrLen)
+	return []string{joined + unknownStr}
 }
 
 // asStrs renders v as strings the way str() would, for concatenation;
@@ -72,6 +194,9 @@ func (v val) asStrs() []string {
 	case vStr:
 		return v.strs
 	case vNum:
+		if v.boolean {
+			return []string{map[bool]string{true: "True", false: "False"}[v.num != 0]}
+		}
 		return []string{strconv.FormatInt(v.num, 10)}
 	}
 	return []string{unknownStr}
@@ -80,6 +205,9 @@ func (v val) asStrs() []string {
 // concat is the cross product of two string sets. Sets too large to
 // multiply are first folded into single wildcard-joined patterns.
 func concat(a, b []string) []string {
+	if saturated(a) {
+		return a
+	}
 	if len(a)*len(b) > maxAlts {
 		a, b = fold(a), fold(b)
 	}
@@ -95,28 +223,29 @@ func concat(a, b []string) []string {
 // union merges the possibilities of two values (a ternary, a variable
 // assigned twice, "a or b").
 func union(a, b val) val {
-	t := a.taint || b.taint
+	v := union1(a, b)
+	v.taint = v.taint || a.taint || b.taint
+	v.lit = v.lit || a.lit || b.lit
+	return v
+}
+
+func union1(a, b val) val {
 	switch {
 	case a.kind == vStr && b.kind == vStr:
-		v := strVal(append(append([]string{}, a.strs...), b.strs...)...)
-		v.taint = t
-		return v
+		return strVal(append(append([]string{}, a.strs...), b.strs...)...)
 	case a.kind == vList && b.kind == vList:
-		items := append(append([]val{}, a.items...), b.items...)
-		if len(items) > maxItems {
-			items = items[:maxItems]
+		v := mkList(append(append([]val{}, a.items...), b.items...), false)
+		if len(a.vals) == len(a.items) && len(b.vals) == len(b.items) && len(a.vals)+len(b.vals) == len(v.items) {
+			v.vals = append(append([]val{}, a.vals...), b.vals...)
 		}
-		return val{kind: vList, items: items, taint: t}
+		return v
 	case a.kind == vNum && b.kind == vNum && a.num == b.num:
 		return a
 	}
 	if a.kind == vStr || b.kind == vStr {
-		s := append(a.asStrs(), b.asStrs()...)
-		v := strVal(s...)
-		v.taint = t
-		return v
+		return strVal(append(a.asStrs(), b.asStrs()...)...)
 	}
-	return val{taint: t}
+	return val{lit: a.textual() || b.textual()}
 }
 
 // mapStrs applies f to each alternative of a string value.
@@ -126,7 +255,7 @@ func (v val) mapStrs(f func(string) string) val {
 		out[i] = f(s)
 	}
 	r := strVal(out...)
-	r.taint = v.taint
+	r.taint, r.lit = v.taint, v.lit
 	return r
 }
 
@@ -157,6 +286,21 @@ func anyOf(vs []val) val {
 	if len(vs) == 0 {
 		return unknown()
 	}
+	var strs []string
+	taint, lit := false, false
+	for _, v := range vs {
+		if v.kind != vStr {
+			strs = nil
+			break
+		}
+		strs = append(strs, v.strs...)
+		taint, lit = taint || v.taint, lit || v.lit
+	}
+	if strs != nil {
+		r := strVal(strs...)
+		r.taint, r.lit = taint, lit
+		return r
+	}
 	r := vs[0]
 	for _, v := range vs[1:] {
 		r = union(r, v)
@@ -169,16 +313,19 @@ func fold(s []string) []string {
 	if len(s) <= 1 {
 		return s
 	}
-	j := strings.Join(s, unknownStr)
-	if len(j) > maxStrLen {
-		j = j[:maxStrLen]
-	}
-	return []string{unknownStr + j + unknownStr}
+	return []string{unknownStr + joinBounded(s, unknownStr, maxStrLen) + unknownStr}
 }
+
+// itemCost is what one list item counts for in the byte budget: about
+// the memory it takes.
+const itemCost = 32
 
 // size is the number of bytes a value holds, for the analysis budget.
 func (v val) size() int {
-	n := len(v.items)
+	if v.kind == vList {
+		return max(v.sz, itemCost*len(v.items))
+	}
+	n := 0
 	for _, s := range v.strs {
 		n += len(s)
 	}
