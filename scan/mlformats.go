@@ -230,9 +230,11 @@ func (j *job) document(k kind, r io.Reader, member []string) string {
 			j.add(keras.CheckConfig(b, name, keras.Config{Location: j.loc(parent(member), -1)})...)
 			return "keras-config"
 		}
-		j.recognised = false
 		j.streams = j.streams[:len(j.streams)-1]
 		if len(member) == 0 {
+			// Only a file of its own is unrecognised; a JSON member of
+			// an archive says nothing about the rest of the file.
+			j.recognised = false
 			j.unrecognised(b[:min(len(b), headSize)])
 		}
 		return "json"

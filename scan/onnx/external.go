@@ -94,6 +94,11 @@ func (w *walker) useLocation(t *tensor, loc string) {
 }
 
 // escapes says why a location leaves the model's folder, or "".
+// ortMemoryTag is the location onnxruntime reserves for initializers
+// whose data is already in memory (GetExtDataFromTensorProto): the offset
+// field is then a raw pointer. No exporter writes it to a file.
+const ortMemoryTag = "*/_ORT_MEM_ADDR_/*"
+
 func escapes(loc string) string {
 	switch {
 	case strings.ContainsRune(loc, 0):
@@ -110,6 +115,8 @@ func escapes(loc string) string {
 		return "is a file: URL"
 	case strings.Contains(loc, "://"):
 		return "is a URL"
+	case strings.Contains(loc, ortMemoryTag):
+		return "is onnxruntime's in-memory tag " + ortMemoryTag + ": the runtime then reads the tensor from the process address given as its offset, so the model reads (or crashes on) arbitrary memory"
 	}
 	for _, part := range strings.FieldsFunc(loc, func(r rune) bool { return r == '/' || r == '\\' }) {
 		// Windows drops trailing dots and spaces, so "... " climbs like "..".

@@ -224,3 +224,11 @@ func TestMissingWeightsFile(t *testing.T) {
 		t.Errorf("%+v", fs)
 	}
 }
+
+// TestORTMemoryTag: onnxruntime reads the data of this location from the
+// process address in the offset field.
+func TestORTMemoryTag(t *testing.T) {
+	if escapes("*/_ORT_MEM_ADDR_/*") == "" {
+		t.Fatal("the onnxruntime memory tag is not an escape")
+	}
+}
