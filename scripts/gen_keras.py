@@ -469,6 +469,60 @@ def fixtures():
                 "mask_token": None, "oov_token": "[UNK]", "vocabulary": "vocab.txt",
                 "idf_weights": None, "encoding": "utf-8", "output_mode": "int",
                 "sparse": False, "pad_to_max_tokens": False}}])),
+    ] + resolver_fixtures()
+
+
+def resolver_seq(layer):
+    """A Sequential of an InputLayer and one layer, as in the red-team repros."""
+    inp = k3("keras.layers", "InputLayer", {"batch_shape": [None, 4], "dtype": "float32", "name": "in"})
+    return k3("keras", "Sequential", {"name": "s", "trainable": True, "dtype": "float32",
+                                      "layers": [inp, layer]}, build_config={"input_shape": [None, 4]})
+
+
+def resolver_fixtures():
+    """Names Keras 3 resolves in ways a per-field check misses.
+
+    api_export.get_symbol_from_name(module + "." + name) takes a dotted class
+    name or function name ("layers.TFSMLayer", "utils.get_file"); the
+    registered_name is the fallback vars(module).get(registered_name); and the
+    legacy HDF5 loader resolves a bare class name from keras.layers and calls it
+    with the config (so "deserialize" re-enters the deserialiser)."""
+    m = "malicious"
+    tfsm = {"filepath": "/tmp/evil_savedmodel", "call_endpoint": "serve", "name": "t",
+            "trainable": True, "dtype": "float32"}
+    getfile_fn = {"name": "d", "units": 1,
+                  "activation": k3("keras", "function", "utils.get_file")}
+    getfile_reg = {"name": "d", "units": 1,
+                   "activation": k3("keras.utils", "relu", {}, "get_file")}
+    vocab = {"name": "sl", "vocabulary": "/etc/passwd"}
+    legacy_tfsm = {"class_name": "Sequential", "config": {"name": "s", "layers": [
+        {"class_name": "TFSMLayer", "config": {"filepath": "/tmp/evil_savedmodel",
+                                               "call_endpoint": "serve", "name": "t"}}]}}
+    legacy_deser = {"class_name": "Sequential", "config": {"name": "s", "layers": [
+        {"class_name": "deserialize", "config": {"config": k3("keras", "layers.TFSMLayer", {
+            "filepath": "/tmp/evil_savedmodel", "call_endpoint": "serve", "name": "t"})}}]}}
+    dense = k3("keras", "layers.Dense", {"name": "d", "units": 1, "activation": k3(
+        "keras", "function", "activations.relu", "function")})
+    dense["config"]["kernel_initializer"] = k3("keras.initializers", "GlorotUniform", {"seed": None},
+                                               "GlorotUniform")
+    api_names = resolver_seq(dense)
+    api_names["compile_config"] = {
+        "loss": k3("keras.losses", "function", "mean_squared_error", "mean_squared_error"),
+        "metrics": [k3("keras.metrics", "MeanMetricWrapper", {"name": "mae", "fn": k3(
+            "keras.metrics", "function", "mean_absolute_error", "function")}, "MeanMetricWrapper")],
+        "extra": k3("keras.src.saving.serialization_lib", "SerializableDict", {"a": 1})}
+    return [
+        # The same resolver paths used for ordinary objects stay clean.
+        ("benign", "keras3_api_names_and_registered_names.json", api_names),
+        (m, "keras3_apiname_tfsmlayer.json", resolver_seq(k3("keras", "layers.TFSMLayer", tfsm))),
+        (m, "keras3_apiname_get_file_function.json", resolver_seq(k3("keras.layers", "Dense", getfile_fn))),
+        (m, "keras3_apiname_load_model_function.json", resolver_seq(k3("keras", "function", "saving.load_model"))),
+        (m, "keras3_apiname_stringlookup_vocabulary.json", resolver_seq(k3("keras", "layers.StringLookup", vocab))),
+        (m, "keras3_regname_tfsmlayer.json", resolver_seq(k3("keras.layers", "Dense", tfsm, "TFSMLayer"))),
+        (m, "keras3_regname_get_file.json", resolver_seq(k3("keras.layers", "Dense", getfile_reg))),
+        (m, "keras3_regname_stringlookup_vocabulary.json", resolver_seq(k3("keras.layers", "Dense", vocab, "StringLookup"))),
+        (m, "keras2_legacy_bare_tfsmlayer.json", legacy_tfsm),
+        (m, "keras2_legacy_bare_deserialize.json", legacy_deser),
     ]
 
 

@@ -74,6 +74,17 @@ var maliciousWant = map[string][]string{
 	"keras3_stringlookup_vocabulary_abs_path.json":  {"MW309:high"},
 	"keras3_textvectorization_vocabulary_url.json":  {"MW309:high"},
 	"keras2_stringlookup_vocabulary_relative.json":  {"MW309:medium"},
+	// Keras 3 resolver paths: joined api names, the registered_name
+	// fallback, and bare class names in the legacy HDF5 loader.
+	"keras3_apiname_tfsmlayer.json":               {"MW309:critical"},
+	"keras3_apiname_get_file_function.json":       {"MW309:critical"},
+	"keras3_apiname_load_model_function.json":     {"MW309:critical"},
+	"keras3_apiname_stringlookup_vocabulary.json": {"MW309:high"},
+	"keras3_regname_tfsmlayer.json":               {"MW309:critical"},
+	"keras3_regname_get_file.json":                {"MW309:critical"},
+	"keras3_regname_stringlookup_vocabulary.json": {"MW309:high", "MW311:low"},
+	"keras2_legacy_bare_tfsmlayer.json":           {"MW309:critical"},
+	"keras2_legacy_bare_deserialize.json":         {"MW309:critical", "MW309:high"},
 }
 
 func TestMaliciousFixtures(t *testing.T) {
@@ -235,5 +246,56 @@ func TestIsKerasZip(t *testing.T) {
 		if got := IsKerasZip(c.names); got != c.want {
 			t.Errorf("IsKerasZip(%v) = %v", c.names, got)
 		}
+	}
+}
+
+// TestResolverPaths: Keras 3 looks keras.* names up by the joined dotted
+// path (module + "." + class_name or function name), falls back to
+// vars(module).get(registered_name), and the legacy HDF5 loader resolves
+// bare class names from keras.layers; each path reaches the same risky
+// helpers as the plain form.
+func TestResolverPaths(t *testing.T) {
+	obj := func(module, cls, cfg, reg string) string {
+		return `{"module": "` + module + `", "class_name": "` + cls + `", "config": ` + cfg + `, "registered_name": ` + reg + `}`
+	}
+	tfsm := `{"filepath": "/tmp/m", "call_endpoint": "serve", "name": "t"}`
+	cases := []struct {
+		name, js string
+		want     []string
+	}{
+		{"api class name", obj("keras", "layers.TFSMLayer", tfsm, "null"), []string{"MW309:critical"}},
+		{"api class deep", obj("keras.src", "layers.core.TorchModuleWrapper", "{}", "null"), []string{"MW309:critical"}},
+		{"api function get_file", obj("keras", "function", `"utils.get_file"`, "null"), []string{"MW309:critical"}},
+		{"api function load_model", obj("keras", "function", `"saving.load_model"`, "null"), []string{"MW309:critical"}},
+		{"api function numpy load", obj("numpy", "function", `"lib.npyio.load"`, "null"), []string{"MW309:critical"}},
+		{"api loader module in name", obj("keras", "function", `"saving.serialization_lib.x"`, "null"), []string{"MW309:high"}},
+		{"api deserialize", obj("keras", "function", `"layers.deserialize"`, "null"), []string{"MW309:high"}},
+		{"registered fallback class", obj("keras.layers", "Dense", tfsm, `"TFSMLayer"`), []string{"MW309:critical"}},
+		{"registered fallback function", obj("keras.utils", "relu", "{}", `"get_file"`), []string{"MW309:critical"}},
+		{"registered fallback builtins", obj("builtins", "function", `"relu"`, `"exec"`), []string{"MW309:critical"}},
+		{"registered fallback lambda", obj("keras.layers", "Dense", `{"function": {"class_name": "__lambda__", "config": {"code": "AAAA"}}}`, `"Lambda"`), []string{"MW308:critical", "MW311:low"}},
+		{"registered lookup vocabulary", obj("keras.layers", "Dense", `{"vocabulary": "/etc/passwd"}`, `"StringLookup"`), []string{"MW309:high", "MW311:low"}},
+		{"registered key with package stays custom", obj("mypkg.layers", "MyLayer", "{}", `"mypkg>MyLayer"`), []string{"MW311:low"}},
+		{"registered same as class", obj("keras.layers", "Dense", "{}", `"Dense"`), []string{}},
+		{"registered function marker", obj("builtins", "function", `"relu"`, `"function"`), []string{}},
+		{"api name benign", obj("keras", "layers.Dense", `{"units": 1}`, "null"), []string{}},
+		{"api function benign", obj("keras", "function", `"activations.relu"`, "null"), []string{}},
+		{"serializable dict", obj("keras.src.saving.serialization_lib", "SerializableDict", "{}", "null"), []string{}},
+		{"bare TFSMLayer", `{"class_name": "TFSMLayer", "config": ` + tfsm + `}`, []string{"MW309:critical"}},
+		{"bare get_file", `{"class_name": "get_file", "config": {"origin": "http://x.invalid/a"}}`, []string{"MW309:critical"}},
+		{"bare deserialize", `{"class_name": "deserialize", "config": {"config": {}}}`, []string{"MW309:high"}},
+		{"bare serialize", `{"class_name": "serialize", "config": {}}`, []string{"MW309:high"}},
+		{"bare deserialize_keras_object", `{"class_name": "deserialize_keras_object", "config": {}}`, []string{"MW309:high"}},
+		{"bare deserialize nesting api name", `{"class_name": "deserialize", "config": {"config": ` + obj("keras", "layers.TFSMLayer", tfsm, "null") + `}}`, []string{"MW309:critical", "MW309:high"}},
+		{"bare Dense", `{"class_name": "Dense", "config": {"units": 1}}`, []string{}},
+	}
+	for _, c := range cases {
+		if got := summary(check(c.js)); !reflect.DeepEqual(got, c.want) {
+			t.Errorf("%s: got %v, want %v", c.name, got, c.want)
+		}
+	}
+	fs := check(obj("keras.layers", "Dense", tfsm, `"TFSMLayer"`))
+	if len(fs) != 1 || !strings.Contains(fs[0].Message, "registered_name") || fs[0].Evidence.Import != "keras.layers.TFSMLayer" {
+		t.Errorf("registered fallback finding: %+v", fs)
 	}
 }

@@ -3,6 +3,7 @@ package keras
 import (
 	"archive/zip"
 	"encoding/binary"
+	"io"
 
 	"path/filepath"
 	"reflect"
@@ -176,4 +177,43 @@ func FuzzLooksLikeConfig(f *testing.F) {
 			t.Fatalf("LooksLikeConfig = %v, decoder says %v", got, want)
 		}
 	})
+}
+
+// TestResolverRepros: the red-team .keras archives whose config.json names
+// TFSMLayer through the joined api name ("keras" + "layers.TFSMLayer") and
+// through the registered_name fallback.
+func TestResolverRepros(t *testing.T) {
+	for f, want := range map[string][]string{
+		"full_apiname_tfsm.keras": {"MW309:critical"},
+		"full_regname_tfsm.keras": {"MW309:critical"},
+	} {
+		r, err := zip.OpenReader(filepath.Join("testdata/redteam", f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var js []byte
+		for _, e := range r.File {
+			if e.Name != "config.json" {
+				continue
+			}
+			rc, err := e.Open()
+			if err != nil {
+				t.Fatal(err)
+			}
+			js, err = io.ReadAll(rc)
+			rc.Close()
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		r.Close()
+		fs := CheckConfig(js, "config.json", Config{Location: finding.Location{Path: f, Offset: -1}})
+		if got := summary(fs); !reflect.DeepEqual(got, want) {
+			t.Errorf("%s: got %v, want %v", f, got, want)
+			continue
+		}
+		if !strings.Contains(fs[0].Message, "TFSMLayer") {
+			t.Errorf("%s: message %q", f, fs[0].Message)
+		}
+	}
 }

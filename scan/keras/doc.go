@@ -19,10 +19,15 @@
 //     list the names, string constants and nested functions it references.
 //   - MW309, module and class references outside Keras, TensorFlow and
 //     NumPy (CVE-2025-1550), and loader machinery inside them (get_file,
-//     serialization_lib, TFSMLayer, ...), and lookup layers (StringLookup,
-//     IntegerLookup, TextVectorization, IndexLookup) whose vocabulary is a
-//     file path, which Keras reads with tf.io.gfile at load: high for an
-//     absolute path, a URL or "..", medium for a plain relative name.
+//     serialization_lib, TFSMLayer, ...), judged on the path Keras 3
+//     resolves: module, class name and function name joined
+//     ("keras" + "layers.TFSMLayer"), the registered_name it falls back to,
+//     and bare class names that the legacy HDF5 loader takes from
+//     keras.layers (deserialize and serialize among them); and lookup
+//     layers (StringLookup, IntegerLookup, TextVectorization, IndexLookup)
+//     whose vocabulary is a file path, which Keras reads with tf.io.gfile
+//     at load: high for an absolute path, a URL or "..", medium for a plain
+//     relative name.
 //   - MW310, safe_mode keys and enable_unsafe_deserialization anywhere
 //     (CVE-2025-9906).
 //   - MW311, custom objects that need the user's code.

@@ -33,13 +33,37 @@ func (c *checker) references(n *node, p *pathSeg, cls, label string) {
 	}
 	switch {
 	case hasModule:
-		c.moduleRef(n, p, ref{module: module, name: name, field: "module"}, reg, label)
+		c.moduleRef(n, p, registeredFallback(ref{module: module, name: name, field: "module"}, reg), reg, label)
 	case strings.Contains(cls, ".") && !specialClasses[cls]:
 		i := strings.LastIndexByte(cls, '.')
 		c.moduleRef(n, p, ref{module: cls[:i], name: cls[i+1:], field: "class_name"}, reg, label)
 	default:
+		if v := judgeBare(cls); v.rule != "" {
+			c.reportRef(n, p, ref{name: cls, field: "class_name"}, v, label)
+			return
+		}
 		c.customObject(n, p, cls, reg, label)
 	}
+}
+
+// registeredFallback: when the name is not in the module, Keras 3 falls
+// back to vars(module).get(registered_name), so {"module": "keras.layers",
+// "class_name": "Dense", "registered_name": "TFSMLayer"} can build a
+// TFSMLayer. A plain registered name (no "package>" key) that is
+// critical where the class name is not is judged in its place.
+func registeredFallback(r ref, reg string) ref {
+	if reg == "" || reg == r.name || reg == "function" || strings.Contains(reg, ">") {
+		return r
+	}
+	alt := ref{module: r.module, name: reg, field: "registered_name"}
+	av := judgeRef(alt)
+	if av.rule == "" || av.rule == finding.KerasCustomObject || av.sev < finding.Critical {
+		return r
+	}
+	if v := judgeRef(r); v.rule != "" && v.rule != finding.KerasCustomObject && v.sev >= av.sev {
+		return r
+	}
+	return alt
 }
 
 // moduleRef reports a module + name reference by its verdict.
@@ -57,11 +81,20 @@ func (c *checker) moduleRef(n *node, p *pathSeg, r ref, reg, label string) {
 		c.custom(n, p, r.name, label, "it is registered as "+quoteShort(reg)+" from module "+quoteShort(r.module)+", which the user's code must supply")
 		return
 	}
+	c.reportRef(n, p, r, v, label)
+}
+
+// reportRef writes the finding for an unsafe reference.
+func (c *checker) reportRef(n *node, p *pathSeg, r ref, v verdict, label string) {
 	c.markUnsafeStrings(n)
 	target := joinRef(r.module, r.name)
+	detail := "module " + quoteShort(r.module) + ", name " + quoteShort(r.name)
+	if r.module == "" {
+		detail = "bare class name " + quoteShort(r.name)
+	}
 	c.add(v.rule, v.sev, n, p,
 		fmt.Sprintf("The Keras configuration %s refers to %s through its %s field%s: %s.", c.where, quoteShort(target), r.field, in(label), v.why),
-		finding.Evidence{Import: target, Detail: "module " + quoteShort(r.module) + ", name " + quoteShort(r.name)})
+		finding.Evidence{Import: target, Detail: detail})
 }
 
 // isRegisteredCustom: a custom class from an ordinary module, saved with

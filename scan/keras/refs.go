@@ -91,17 +91,55 @@ func judgeBuiltins(r ref) verdict {
 }
 
 // judgeTrusted looks for loader machinery inside trusted namespaces.
+// Keras 3 resolves a keras.* reference by the joined dotted path
+// (api_export.get_symbol_from_name(module + "." + name)), so the module
+// and the name, itself possibly dotted ("layers.TFSMLayer",
+// "utils.get_file"), are judged as one path: any segment that is a risky
+// helper, or any segment before the last that is a loader module.
 func judgeTrusted(r ref) verdict {
-	if riskyHelpers[r.name] {
-		return verdict{finding.KerasUnsafeReference, finding.Critical, r.name + " downloads or reads files, loads further models or bytecode, or calls into Python"}
+	segs := strings.Split(joinRef(r.module, r.name), ".")
+	for _, s := range segs {
+		if riskyHelpers[s] {
+			return verdict{finding.KerasUnsafeReference, finding.Critical, s + " downloads or reads files, loads further models or bytecode, or calls into Python"}
+		}
 	}
-	for _, part := range strings.Split(r.module, ".") {
-		if riskyKerasModules[part] && r.name != "SerializableDict" {
-			return verdict{finding.KerasUnsafeReference, finding.High, "module " + r.module + " holds Keras's loading machinery, not a layer or function a model needs"}
+	mods := segs
+	if r.name != "" {
+		mods = segs[:len(segs)-1]
+		last := segs[len(segs)-1]
+		if deserializers[last] {
+			return verdict{finding.KerasUnsafeReference, finding.High, last + " deserialises a nested config of the publisher's choosing; Keras never writes a reference to it"}
+		}
+		if last == "SerializableDict" {
+			return verdict{}
+		}
+	}
+	for _, s := range mods {
+		if riskyKerasModules[s] {
+			return verdict{finding.KerasUnsafeReference, finding.High, "module " + s + " in " + joinRef(r.module, r.name) + " holds Keras's loading machinery, not a layer or function a model needs"}
 		}
 	}
 	return verdict{}
 }
+
+// judgeBare classifies a class name written without a module, as Keras 2
+// and the legacy HDF5 loader of Keras 3 resolve it: from the layer
+// module's namespace, calling whatever it finds with the config as
+// keyword arguments. The (de)serialisation functions there re-enter the
+// deserialiser with a nested config of the publisher's choosing.
+func judgeBare(cls string) verdict {
+	switch {
+	case deserializers[cls]:
+		return verdict{finding.KerasUnsafeReference, finding.High, "the legacy loader finds " + cls + " in keras.layers and calls it with the config, which deserialises the nested object of the publisher's choosing outside the normal layer checks"}
+	case riskyHelpers[cls]:
+		return verdict{finding.KerasUnsafeReference, finding.Critical, cls + " downloads or reads files, loads further models or bytecode, or calls into Python, and the loader resolves the bare class name from Keras's own namespace"}
+	}
+	return verdict{}
+}
+
+// deserializers are the keras.layers functions that take a config and
+// deserialise it again.
+var deserializers = wordSet(`deserialize serialize deserialize_keras_object`)
 
 func moduleRoot(m string) string {
 	m = strings.TrimSpace(m)

@@ -38,10 +38,14 @@ func (c *checker) object(n *node, p *pathSeg, label string) string {
 	if cls != "" && cls != "function" && !specialClasses[cls] {
 		label = layerLabel(n, cls)
 	}
-	if cls != "" && lastDotted(cls) == "Lambda" {
+	// Keras 3 falls back to the registered name when the class name is
+	// not found in the module, so either may make the object a Lambda or
+	// a lookup layer.
+	reg, _ := n.get("registered_name").str()
+	if cls != "" && lastDotted(cls) == "Lambda" || reg != "" && lastDotted(reg[strings.LastIndexByte(reg, '>')+1:]) == "Lambda" {
 		c.lambdaLayer(n, p, label)
 	}
-	if isLookupLayer(cls) {
+	if isLookupLayer(cls) || isLookupLayer(reg) {
 		c.vocabularyPath(n, p, label)
 	}
 	c.looseLambdas(n, p, label)
