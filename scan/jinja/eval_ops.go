@@ -110,6 +110,9 @@ func (a *analyser) evalSlice(n *node) val {
 	switch obj.kind {
 	case vStr:
 		return obj.mapStrs(func(s string) string {
+			if strings.ContainsRune(s, unknownRune) {
+				return sliceWild(s, idx)
+			}
 			rs := []rune(s)
 			var out []rune
 			for _, i := range sliceIndices(len(rs), idx) {
@@ -125,6 +128,28 @@ func (a *analyser) evalSlice(n *node) val {
 		return mkList(items, obj.taint)
 	}
 	return derived(val{}, obj)
+}
+
+// sliceWild slices a string holding wildcards, which stand for runs of
+// unknown length: a reversal, or a slice within the known text before the
+// first wildcard, is exact; any other keeps the text amid wildcards.
+func sliceWild(s string, idx [3]*int64) string {
+	step := int64(1)
+	if idx[2] != nil {
+		step = *idx[2]
+	}
+	if idx[0] == nil && idx[1] == nil && step == -1 {
+		return reverseString(s)
+	}
+	head := []rune(s[:strings.IndexByte(s, unknownRune)])
+	start := int64(0)
+	if idx[0] != nil {
+		start = *idx[0]
+	}
+	if step == 1 && start >= 0 && idx[1] != nil && *idx[1] >= 0 && *idx[1] <= int64(len(head)) {
+		return string(head[min(start, *idx[1]):*idx[1]])
+	}
+	return opaque([]string{s})[0]
 }
 
 // sliceIndices follows Python's slice semantics for a sequence of length n.
