@@ -592,13 +592,20 @@ func (j *job) externalFiles(h *joblib.Hook, member []string) []finding.Finding {
 	return out
 }
 
-// sideFile scans a file next to the dump, if it is a regular file.
+// sideFile scans a file next to the dump, if it is a regular file. A link
+// is followed only into the dump's folder or the target's roots (a hub
+// cache's blobs/).
 func (j *job) sideFile(path, name string) []finding.Finding {
-	info, err := os.Lstat(path)
-	if err != nil || !info.Mode().IsRegular() {
-		return []finding.Finding{finding.New(finding.NotInspected, j.loc([]string{name}, -1),
-			fmt.Sprintf("joblib side file %q is missing or not a regular file: not inspected", name), finding.Evidence{})}
+	real, err := filepath.EvalSymlinks(path)
+	var info os.FileInfo
+	if err == nil {
+		info, err = os.Stat(real)
 	}
+	if err != nil || !info.Mode().IsRegular() || !j.within(real) {
+		return []finding.Finding{finding.New(finding.NotInspected, j.loc([]string{name}, -1),
+			fmt.Sprintf("joblib side file %q is missing, not a regular file, or a link out of the model's folder: not inspected", name), finding.Evidence{})}
+	}
+	path = real
 	fh, err := os.Open(path)
 	if err != nil {
 		return []finding.Finding{finding.New(finding.NotInspected, j.loc([]string{name}, -1), "cannot read side file: "+err.Error(), finding.Evidence{})}
@@ -626,4 +633,21 @@ func (j *job) safetensors(r io.Reader, size int64, member []string) string {
 		j.add(finding.New(rule, loc, "safetensors: "+p.Detail, finding.Evidence{Detail: p.Tensor}))
 	}
 	return "safetensors"
+}
+
+// within reports whether a resolved path lies in the target's folder or
+// one of its roots.
+func (j *job) within(real string) bool {
+	for _, root := range append([]string{j.dir}, j.roots...) {
+		r, err := filepath.EvalSymlinks(root)
+		if err != nil {
+			continue
+		}
+		r, _ = filepath.Abs(r)
+		p, _ := filepath.Abs(real)
+		if rel, err := filepath.Rel(r, p); err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+			return true
+		}
+	}
+	return false
 }

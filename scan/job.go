@@ -26,7 +26,8 @@ type job struct {
 	ctx        context.Context
 	pol        *policy.Policy
 	path       string // as shown in findings
-	dir        string // the folder side files are read from; "" when there is none (remote files)
+	dir        string   // the folder side files are read from; "" when there is none (remote files)
+	roots      []string // further folders side files may resolve into (a hub cache's blobs/)
 	findings   []finding.Finding
 	streams    []string
 	recognised bool
@@ -45,7 +46,7 @@ func newJob(ctx context.Context, pol *policy.Policy, path, dir string) *job {
 // files) that shares its budgets.
 func (j *job) sub() *job {
 	s := newJob(j.ctx, j.pol, j.path, j.dir)
-	s.read, s.keep = j.read, j.keep
+	s.read, s.keep, s.roots = j.read, j.keep, j.roots
 	return s
 }
 

@@ -80,7 +80,7 @@ func (j *job) randomAccess(k kind, r io.ReaderAt, size int64, member []string) s
 	case kindONNX:
 		cfg := onnx.Config{Location: base}
 		if len(member) == 0 {
-			cfg.Dir = j.dir
+			cfg.Dir, cfg.Roots = j.dir, j.roots
 		}
 		_, fs, err := onnx.Check(r, size, cfg)
 		j.add(fs...)

@@ -189,6 +189,7 @@ func (s *Scanner) ScanTarget(ctx context.Context, t Target) FileResult {
 		return fr
 	}
 	j := newJob(ctx, s.opt.Policy, t.Name, t.Dir)
+	j.roots = t.Roots
 	j.add(t.Findings...)
 	fr.Format = j.inspectAt(ctxReaderAt{ctx, r}, fr.Size, nil, 0, roleFile)
 	if ctx.Err() != nil && !errors.Is(context.Cause(ctx), context.Canceled) {

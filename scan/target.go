@@ -23,6 +23,10 @@ type Target struct {
 	// Dir is the folder side files are read from (joblib side files, ONNX
 	// external data), or "" when there is none.
 	Dir string
+	// Roots are further folders side files may resolve into through
+	// symbolic links: a Hugging Face cache snapshot links every file into
+	// its repository's blobs/.
+	Roots []string
 	// Open returns random access to the bytes, their size, and what to
 	// close when done. A nil Open means there is nothing to read (an
 	// unsafe link, say): the result is Findings alone.

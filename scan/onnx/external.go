@@ -18,7 +18,8 @@ import (
 // anything else reads files the model's author chose anywhere on disk.
 type externals struct {
 	dir   string
-	root  string // dir with symlinks resolved, or "" when dir is ""
+	root  string   // dir with symlinks resolved, or "" when dir is ""
+	roots []string // further folders links may resolve into, resolved
 	byLoc map[string]*extFile
 }
 
@@ -35,19 +36,27 @@ type extFile struct {
 	statted bool
 }
 
-func newExternals(dir string) *externals {
+func newExternals(dir string, roots ...string) *externals {
 	e := &externals{dir: dir, byLoc: map[string]*extFile{}}
 	if dir != "" {
-		root, err := filepath.EvalSymlinks(dir)
-		if err != nil {
-			root = dir
+		e.root = resolved(dir)
+		for _, r := range roots {
+			e.roots = append(e.roots, resolved(r))
 		}
-		if abs, err := filepath.Abs(root); err == nil {
-			root = abs
-		}
-		e.root = root
 	}
 	return e
+}
+
+// resolved is a folder with symbolic links resolved, made absolute.
+func resolved(dir string) string {
+	root, err := filepath.EvalSymlinks(dir)
+	if err != nil {
+		root = dir
+	}
+	if abs, err := filepath.Abs(root); err == nil {
+		root = abs
+	}
+	return root
 }
 
 // external checks one tensor's external_data. Every "location" entry is
@@ -299,11 +308,13 @@ func resolveLink(link, target string) string {
 
 // outside returns why when path is not inside the model's folder.
 func (e *externals) outside(path, why string) string {
-	rel, err := filepath.Rel(e.root, path)
-	if err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
-		return why
+	for _, root := range append([]string{e.root}, e.roots...) {
+		rel, err := filepath.Rel(root, path)
+		if err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+			return ""
+		}
 	}
-	return ""
+	return why
 }
 
 // reportExternal reports each distinct location once, with how many

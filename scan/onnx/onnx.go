@@ -67,6 +67,10 @@ const (
 type Config struct {
 	Location finding.Location
 	Dir      string // the folder holding the model on disk, "" inside archives/remote
+	// Roots are further folders side files may resolve into through
+	// symbolic links: a Hugging Face cache keeps every file in its
+	// repository's blobs/ and links to it from the snapshot.
+	Roots []string
 	MaxBytes int64  // largest model read; 0 = default (e.g. 2 GiB, the protobuf limit)
 }
 
@@ -190,7 +194,7 @@ func newWalker(r io.ReaderAt, size int64, cfg Config) *walker {
 		ops:           map[opKey]*opUse{},
 		funcs:         map[opKey]bool{},
 		modelVersions: map[string]int64{},
-		ext:           newExternals(cfg.Dir),
+		ext:           newExternals(cfg.Dir, cfg.Roots...),
 		clipEnds:      map[int64]bool{},
 	}
 }

@@ -129,7 +129,7 @@ func cacheTargets(snaps []hf.Snapshot) []scan.Target {
 		model := s.Repo + "@" + s.Revision
 		for _, f := range s.Files {
 			name := filepath.Join(s.Dir, filepath.FromSlash(f.Path))
-			t := scan.Target{Name: name, Model: model, Dir: filepath.Dir(name)}
+			t := scan.Target{Name: name, Model: model, Dir: filepath.Dir(name), Roots: []string{filepath.Join(filepath.Dir(filepath.Dir(s.Dir)), "blobs")}}
 			switch {
 			case f.Limit:
 				t.Findings = []finding.Finding{finding.New(finding.LimitReached, finding.Location{Path: name, Offset: -1},

@@ -193,3 +193,32 @@ func TestPlainFolder(t *testing.T) {
 		t.Fatalf("targets = %+v, %v", targets, err)
 	}
 }
+
+// TestHubCacheONNXExternalData: an ONNX model whose external data sits
+// beside it in a snapshot resolves, like every cache file, into blobs/;
+// that is the cache's layout, not an escape.
+func TestHubCacheONNXExternalData(t *testing.T) {
+	root := t.TempDir()
+	repo := filepath.Join(root, "models--org--onnx")
+	rev := strings.Repeat("e", 40)
+	for name, blob := range map[string]string{"model.onnx": "m1", "weights.bin": "w1"} {
+		b, err := os.ReadFile(filepath.Join("..", "onnx", "testdata", "benign", "external", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		write(t, filepath.Join(repo, "blobs", blob), b)
+		link(t, "../../blobs/"+blob, filepath.Join(repo, "snapshots", rev, name))
+	}
+	targets, err := Expand(context.Background(), []string{root}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep := scan.New(scan.Options{}).ScanTargets(context.Background(), targets)
+	for _, f := range rep.Files {
+		for _, fd := range f.Findings {
+			if fd.Severity >= finding.Medium {
+				t.Errorf("%s: %s %s %s", f.Path, fd.Rule, fd.Severity, fd.Message)
+			}
+		}
+	}
+}
