@@ -123,3 +123,8 @@ func pad(s string, width int) string {
 	}
 	return s
 }
+
+// Terminal makes a message that may carry hostile text (paths, member and
+// hub file names) safe to print to a terminal, as the text report does
+// with everything it prints.
+func Terminal(s string) string { return safe(s) }

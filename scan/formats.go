@@ -123,11 +123,20 @@ func (j *job) zip(r io.ReaderAt, size int64, member []string, depth int) string 
 	// check does not depend on the layout the format name comes from.
 	kerasZip := format == "keras" || keras.IsKerasZip(entryNames(a.Entries))
 	var links []archiveLink
+	seen := map[zipSpan]string{}
 	for i := range a.Entries {
 		e := &a.Entries[i]
 		if j.ctx.Err() != nil {
 			break
 		}
+		if first, dup := seen[spanOf(e)]; dup {
+			// Members that share their data (overlapping entries, the
+			// trick of non-recursive zip bombs) are read once: their
+			// bytes are the same.
+			j.anomaly(member, "shared-data", e.Name, fmt.Sprintf("the member %q reads the same data as %q; it was scanned once", e.Name, first))
+			continue
+		}
+		seen[spanOf(e)] = e.Name
 		j.checkMemberName(member, "zip", e.Name)
 		if e.LocalName != "" && e.LocalName != e.Name {
 			j.checkMemberName(member, "zip", e.LocalName)
@@ -167,6 +176,17 @@ func (j *job) zipMember(a *zipx.Archive, e *zipx.Entry, member []string, depth i
 	}
 	defer rc.Close()
 	j.inspectStream(rc, int64(e.UncompressedSize), child(member, e.Name), depth+1, ro)
+}
+
+// zipSpan identifies a member's data as a reader decodes it.
+type zipSpan struct {
+	offset           int64
+	method           uint16
+	compressed, size uint64
+}
+
+func spanOf(e *zipx.Entry) zipSpan {
+	return zipSpan{e.HeaderOffset, e.Method, e.CompressedSize, e.UncompressedSize}
 }
 
 // zipLink reads a symbolic link member, whose data is its target.
@@ -496,7 +516,9 @@ func (j *job) compressed(r io.Reader, size int64, m compress.Method, member []st
 		// compression bomb shows itself: a stream still going after
 		// bombProbe bytes that has expanded bombRatio times the input it
 		// consumed is one, whatever it would reach at its end.
-		n, _ := io.Copy(io.Discard, io.LimitReader(trap, bombProbe))
+		limit := min(bombProbe, *j.probe)
+		n, _ := io.Copy(io.Discard, io.LimitReader(trap, limit))
+		*j.probe -= n
 		if c, ok := dr.(interface{ Counts() (int64, int64) }); ok && n == bombProbe && !trap.done {
 			in, out := c.Counts()
 			if in > 0 && out/in >= bombRatio {
@@ -522,6 +544,7 @@ const probeSize = 4096
 const (
 	bombProbe = 64 << 20
 	bombRatio = 200
+	maxProbe  = 4 * bombProbe // for all of a file's members together
 )
 
 // errTrap reports decompression errors (limits, corrupt data) that the

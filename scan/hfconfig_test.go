@@ -40,3 +40,31 @@ func TestRemoteCode(t *testing.T) {
 		}
 	}
 }
+
+// TestRemoteCodeAsPythonReadsIt covers the forms transformers reads that a
+// lenient or case-insensitive reader would miss.
+func TestRemoteCodeAsPythonReadsIt(t *testing.T) {
+	cases := []struct {
+		name, doc string
+		rules     []string
+	}{
+		{"tokenizer_config.json", `{"auto_map":["evil/repo--tok.T",null]}`, []string{finding.RemoteCode}},
+		{"config.json", `{"auto_map":{"AutoModel":"m.M"},"AUTO_MAP":null}`, []string{finding.RemoteCode, finding.StructureInvalid}},
+		{"config.json", `{"auto_map":{"AutoModel":"evil/x--m.M"},"rope_theta":NaN,"x":-Infinity,"s":"NaN"}`, []string{finding.RemoteCode}},
+		{"preprocessor_config.json", `{"auto_map":{"AutoImageProcessor":"proc.P"}}`, []string{finding.RemoteCode}},
+		{"config.json", `{"custom_pipelines":{"text-x":{"impl":"evil/repo--x.P","pt":[]}}}`, []string{finding.RemoteCode}},
+		{"config.json", `{"auto_map": {`, []string{finding.StructureInvalid}},
+	}
+	for _, c := range cases {
+		res := scanBytes(t, c.name, []byte(c.doc), policy.Default())
+		got := map[string]bool{}
+		for _, f := range res.Findings {
+			got[f.Rule] = true
+		}
+		for _, r := range c.rules {
+			if !got[r] {
+				t.Errorf("%s %s: no %s in %v", c.name, c.doc, r, res.Findings)
+			}
+		}
+	}
+}

@@ -25,7 +25,7 @@ import (
 type job struct {
 	ctx        context.Context
 	pol        *policy.Policy
-	path       string // as shown in findings
+	path       string   // as shown in findings
 	dir        string   // the folder side files are read from; "" when there is none (remote files)
 	roots      []string // further folders side files may resolve into (a hub cache's blobs/)
 	findings   []finding.Finding
@@ -35,18 +35,27 @@ type job struct {
 	// keep is the budget of byte-string bytes kept for nested analysis,
 	// shared by every pickle of the file, nested ones included.
 	keep *int64
+	// probe is the budget of decompressed bytes read past unrecognised
+	// content to find bombs, shared by every member of the file.
+	probe *int64
+	// dropped counts findings past maxFindings, which are not kept.
+	dropped *int
 }
 
+// maxFindings caps the findings one file keeps: a crafted archive can
+// make millions of members that each earn one, and memory must not follow.
+const maxFindings = 10000
+
 func newJob(ctx context.Context, pol *policy.Policy, path, dir string) *job {
-	keep := pol.Limits.MaxNestedBytes
-	return &job{ctx: ctx, pol: pol, path: path, dir: dir, keep: &keep}
+	keep, probe, dropped := pol.Limits.MaxNestedBytes, int64(maxProbe), 0
+	return &job{ctx: ctx, pol: pol, path: path, dir: dir, keep: &keep, probe: &probe, dropped: &dropped}
 }
 
 // sub returns a job for content found inside this one (nested bytes, side
 // files) that shares its budgets.
 func (j *job) sub() *job {
 	s := newJob(j.ctx, j.pol, j.path, j.dir)
-	s.read, s.keep, s.roots = j.read, j.keep, j.roots
+	s.read, s.keep, s.roots, s.probe, s.dropped = j.read, j.keep, j.roots, j.probe, j.dropped
 	return s
 }
 
@@ -59,7 +68,23 @@ func (j *job) name(member []string) string {
 	return path.Base(filepath.ToSlash(j.path))
 }
 
-func (j *job) add(fs ...finding.Finding) { j.findings = append(j.findings, fs...) }
+func (j *job) add(fs ...finding.Finding) {
+	room := maxFindings - len(j.findings)
+	if len(fs) > room {
+		*j.dropped += len(fs) - max(room, 0)
+		fs = fs[:max(room, 0)]
+	}
+	j.findings = append(j.findings, fs...)
+}
+
+// finish closes a file's findings: the count of those dropped at the cap.
+func (j *job) finish() {
+	if *j.dropped > 0 {
+		j.findings = append(j.findings, finding.New(finding.LimitReached, j.loc(nil, -1),
+			fmt.Sprintf("%d more findings were not kept (at most %d per file): the file is crafted to flood the report", *j.dropped, maxFindings),
+			finding.Evidence{}))
+	}
+}
 
 func (j *job) loc(member []string, off int64) finding.Location {
 	return finding.Location{Path: j.path, Member: append([]string(nil), member...), Offset: off}
@@ -155,12 +180,21 @@ func (j *job) userBlockHDF5(format string, r io.ReaderAt, size int64, member []s
 func (j *job) polyglotZip(r io.ReaderAt, size int64, format string) {
 	tail := make([]byte, min(size, 22+65535))
 	if _, err := r.ReadAt(tail, size-int64(len(tail))); err != nil && !errors.Is(err, io.EOF) {
+		// The end of the file, where a zip reader looks, is unread: the
+		// scan cannot say there is no archive there.
+		j.add(finding.New(finding.NotInspected, j.loc(nil, -1), "the end of the file cannot be read to look for a zip archive there: "+err.Error(), finding.Evidence{}))
 		return
 	}
 	if !bytes.Contains(tail, []byte("PK\x05\x06")) {
 		return
 	}
 	a, err := zipx.Open(r, size, zipx.Limits{MaxEntries: j.pol.Limits.MaxArchiveMembers})
+	if err != nil && !errors.Is(err, zipx.ErrNotZip) {
+		// A zip is there but could not be listed (too many members, a
+		// read error): it is reported, never passed over.
+		j.archiveError([]string{"<as zip>"}, err, "zip archive at the end of the file")
+		return
+	}
 	if err != nil || len(a.Entries) == 0 {
 		return
 	}

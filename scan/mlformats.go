@@ -27,7 +27,10 @@ func detectByName(name string, head []byte) kind {
 		return kindTFProto
 	case strings.HasSuffix(lower, ".onnx") && onnx.Is(head):
 		return kindONNX
-	case lower == "tokenizer_config.json" || lower == "chat_template.json":
+	case lower == "tokenizer_config.json" || lower == "chat_template.json" || lower == "processor_config.json" ||
+		lower == "preprocessor_config.json" || lower == "video_preprocessor_config.json":
+		// The processor configs carry auto_map and, for multimodal
+		// models, a chat_template too.
 		return kindTokenizerConfig
 	case lower == "config.json":
 		return kindHFConfig

@@ -196,6 +196,7 @@ func (s *Scanner) ScanTarget(ctx context.Context, t Target) FileResult {
 		j.add(finding.New(finding.LimitReached, finding.Location{Path: t.Name, Offset: -1},
 			fmt.Sprintf("scanning took longer than file_timeout (%s): the rest was not inspected", lim.FileTimeout), finding.Evidence{}))
 	}
+	j.finish()
 	fr.Findings, fr.Streams = j.findings, j.streams
 	finding.Sort(fr.Findings)
 	fr.Verdict = verdictOf(fr.Findings, j.recognised)

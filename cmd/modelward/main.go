@@ -13,6 +13,8 @@ import (
 	"runtime/debug"
 
 	"github.com/spf13/cobra"
+
+	"github.com/modelward/modelward/report"
 )
 
 // Exit codes are a contract that scripts rely on; see docs/exit-codes.md.
@@ -54,11 +56,11 @@ func run(args []string, stdout, stderr io.Writer) int {
 	var se *statusError
 	if errors.As(err, &se) {
 		if se.err != nil && se.code == exitError {
-			fmt.Fprintln(stderr, "modelward:", se.err)
+			fmt.Fprintln(stderr, "modelward:", report.Terminal(se.err.Error()))
 		}
 		return se.code
 	}
-	fmt.Fprintln(stderr, "modelward:", err)
+	fmt.Fprintln(stderr, "modelward:", report.Terminal(err.Error()))
 	return exitError
 }
 

@@ -186,3 +186,13 @@ func TestPolicyValidate(t *testing.T) {
 		t.Errorf("invalid policy: exit %d", code)
 	}
 }
+
+// TestErrorsAreSafeForTerminals: a path with terminal escapes in an error
+// message is printed escaped, so it cannot retitle or rewrite the screen.
+func TestErrorsAreSafeForTerminals(t *testing.T) {
+	var out, errOut bytes.Buffer
+	run([]string{"scan", "/nonexistent/\x1b]0;OWNED\x07\x1b[2K.pkl"}, &out, &errOut)
+	if strings.ContainsRune(errOut.String(), 0x1b) || !strings.Contains(errOut.String(), `\x1b`) {
+		t.Errorf("stderr = %q", errOut.String())
+	}
+}

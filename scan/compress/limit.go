@@ -53,11 +53,11 @@ func (l *limitedReader) Read(p []byte) (int, error) {
 	return n, l.err
 }
 
-// compressed is the input size the ratio is measured against.
+// compressed is the input the ratio is measured against: the bytes
+// actually consumed so far, never a size declared by a container, which
+// may lie (a zip member that claims gigabytes of input to let a bomb
+// expand unchecked).
 func (l *limitedReader) compressed() int64 {
-	if l.size > 0 {
-		return l.size
-	}
 	return max(l.src.n, 1)
 }
 

@@ -70,8 +70,8 @@ type Config struct {
 	// Roots are further folders side files may resolve into through
 	// symbolic links: a Hugging Face cache keeps every file in its
 	// repository's blobs/ and links to it from the snapshot.
-	Roots []string
-	MaxBytes int64  // largest model read; 0 = default (e.g. 2 GiB, the protobuf limit)
+	Roots    []string
+	MaxBytes int64 // largest model read; 0 = default (e.g. 2 GiB, the protobuf limit)
 }
 
 // Result summarises the model.
