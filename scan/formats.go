@@ -138,6 +138,7 @@ func (j *job) zip(r io.ReaderAt, size int64, member []string, depth int) string 
 		}
 		seen[spanOf(e)] = e.Name
 		j.checkMemberName(member, "zip", e.Name)
+		j.checkDeclaredRatio(member, e)
 		if e.LocalName != "" && e.LocalName != e.Name {
 			j.checkMemberName(member, "zip", e.LocalName)
 		}
@@ -176,6 +177,19 @@ func (j *job) zipMember(a *zipx.Archive, e *zipx.Entry, member []string, depth i
 	}
 	defer rc.Close()
 	j.inspectStream(rc, int64(e.UncompressedSize), child(member, e.Name), depth+1, ro)
+}
+
+// checkDeclaredRatio reports a member whose declared sizes make it a
+// compression bomb for whatever extracts it, though the scan itself may
+// read only its head (content of no model format is not read through).
+func (j *job) checkDeclaredRatio(member []string, e *zipx.Entry) {
+	ratio := j.pol.Limits.MaxCompressionRatio
+	if e.CompressedSize == 0 || e.UncompressedSize < 1<<20 || e.UncompressedSize/e.CompressedSize <= uint64(ratio) {
+		return
+	}
+	j.add(finding.New(finding.ArchiveBomb, j.loc(child(member, e.Name), -1),
+		fmt.Sprintf("zip member %q declares %d bytes from %d compressed bytes, more than %d times: extracting it floods the disk or memory", e.Name, e.UncompressedSize, e.CompressedSize, ratio),
+		finding.Evidence{Detail: fmt.Sprintf("%d/%d", e.UncompressedSize, e.CompressedSize)}))
 }
 
 // zipSpan identifies a member's data as a reader decodes it.

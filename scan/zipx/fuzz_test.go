@@ -22,7 +22,8 @@ func FuzzOpen(f *testing.F) {
 	f.Add(buildRaw(f, zip.FileHeader{Name: "e", Method: zip.Store, Flags: flagEncrypted, CompressedSize64: 14, UncompressedSize64: 2}, []byte("0123456789abcd")))
 	seeds, _ := filepath.Glob("testdata/picklescan/*")
 	redteam, _ := filepath.Glob("testdata/redteam/*")
-	seeds = append(seeds, redteam...)
+	methods, _ := filepath.Glob("testdata/methods/*.zip")
+	seeds = append(append(seeds, redteam...), methods...)
 	for _, p := range seeds {
 		if b, err := os.ReadFile(p); err == nil && IsZip(b) {
 			f.Add(b)

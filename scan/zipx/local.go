@@ -9,7 +9,7 @@ const (
 	flagStrong     = 0x0040 // strong encryption
 	flagUTF8       = 0x0800
 	// flagsKnown are the bits ordinary writers set: encryption, the
-	// deflate speed options, data descriptor, strong encryption, UTF-8.
+	// deflate speed options or LZMA end-of-stream marker, data descriptor, strong encryption, UTF-8.
 	flagsKnown     = flagEncrypted | 0x2 | 0x4 | flagDescriptor | flagStrong | flagUTF8
 	flagsEncrypted = flagEncrypted | flagStrong
 )
@@ -18,6 +18,8 @@ const (
 const (
 	methodStored  = 0
 	methodDeflate = 8
+	methodBzip2   = 12
+	methodLZMA    = 14
 	methodZstd    = 93
 	methodAES     = 99
 )

@@ -2,6 +2,7 @@ package zipx
 
 import (
 	"bufio"
+	"compress/bzip2"
 	"compress/flate"
 	"errors"
 	"fmt"
@@ -95,6 +96,11 @@ func (a *Archive) open(e *Entry, quiet bool) (*reader, error) {
 			return nil, fmt.Errorf("zip: %s: starting the zstd decoder: %w", quote(e.Name), err)
 		}
 		r.dec, r.close = zr, func() error { zr.Close(); return nil }
+	case methodBzip2:
+		// The memory is fixed by the format: at most 900 kB blocks.
+		r.dec = bzip2.NewReader(bufio.NewReaderSize(src, 64<<10))
+	case methodLZMA:
+		r.dec = &lzmaMember{br: bufio.NewReaderSize(src, 64<<10), flags: e.Flags, size: e.UncompressedSize, max: r.max}
 	default:
 		return nil, fmt.Errorf("zip: %s uses compression method %d: %w", quote(e.Name), e.Method, ErrUnsupportedMethod)
 	}

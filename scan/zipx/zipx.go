@@ -66,8 +66,8 @@ type Limits struct {
 var DefaultLimits = Limits{
 	MaxEntries:    100_000,
 	MaxEntryBytes: 1 << 30,
-	// Deflate cannot pass about 1032:1, so this bites only on zstd bombs;
-	// MaxEntryBytes bounds deflate ones.
+	// Deflate cannot pass about 1032:1, so this bites only on zstd,
+	// bzip2 and LZMA bombs; MaxEntryBytes bounds deflate ones.
 	MaxRatio: 2000,
 }
 
@@ -91,8 +91,8 @@ type Entry struct {
 	Name string
 	// LocalName is the name in the local file header.
 	LocalName string
-	// Method is the compression method: 0 stored, 8 deflate, 93 zstd,
-	// 99 AES (encrypted), others unsupported.
+	// Method is the compression method: 0 stored, 8 deflate, 12 bzip2,
+	// 14 LZMA, 93 zstd, 99 AES (encrypted), others unsupported.
 	Method uint16
 	// Flags is the general-purpose bit flag from the central directory.
 	Flags uint16

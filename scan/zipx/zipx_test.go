@@ -107,8 +107,8 @@ func TestEncryptedData(t *testing.T) {
 }
 
 func TestUnsupportedMethod(t *testing.T) {
-	fh := zip.FileHeader{Name: "x.bz2", Method: 12, CompressedSize64: 4, UncompressedSize64: 9}
-	a := open(t, buildRaw(t, fh, []byte("BZh9")), Limits{})
+	fh := zip.FileHeader{Name: "x.ppmd", Method: 98, CompressedSize64: 4, UncompressedSize64: 9}
+	a := open(t, buildRaw(t, fh, []byte("PPMd")), Limits{})
 	_, err := readEntry(a, &a.Entries[0])
 	wantErr(t, err, ErrUnsupportedMethod)
 }
