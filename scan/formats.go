@@ -11,6 +11,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/modelward/modelward/finding"
@@ -151,10 +152,13 @@ func (j *job) zip(r io.ReaderAt, size int64, member []string, depth int) string 
 		}
 		if e.IsSymlink() {
 			// Extractors make a link of it; zip readers (torch, zipfile)
-			// still hand its bytes to loaders, so they are scanned too.
+			// still hand its bytes to loaders, so they are scanned too,
+			// by content alone: its name belongs to what it links to.
 			if l, ok := j.zipLink(a, e, member); ok {
 				links = append(links, l)
 			}
+			j.zipMember(a, e, member, depth, roleStorage)
+			continue
 		}
 		if kerasZip && pythonZipName(e.Name) == "config.json" {
 			j.zipKerasConfig(a, e, member)
@@ -176,7 +180,33 @@ func (j *job) zipMember(a *zipx.Archive, e *zipx.Entry, member []string, depth i
 		return
 	}
 	defer rc.Close()
-	j.inspectStream(rc, int64(e.UncompressedSize), child(member, e.Name), depth+1, ro)
+	j.inspectMember(rc, int64(e.UncompressedSize), child(member, e.Name), depth+1, ro)
+}
+
+// maxBuffered is the largest member read whole into memory, so that it can
+// be inspected with random access: its end checked for a zip (a pickle
+// that torch.load reads as an archive once extracted), HDF5 after a user
+// block, and so on. Larger members are streamed.
+const maxBuffered = 16 << 20
+
+// inspectMember inspects an archive member: small ones whole, as a file is
+// inspected, larger ones as a stream. Raw tensor storage is always streamed.
+func (j *job) inspectMember(r io.Reader, size int64, member []string, depth int, ro role) string {
+	if ro == roleStorage || size < 0 || size > maxBuffered {
+		return j.inspectStream(r, size, member, depth, ro)
+	}
+	b, err := io.ReadAll(io.LimitReader(j.budget(r), maxBuffered+1))
+	if err != nil || int64(len(b)) > maxBuffered {
+		// Read again as a stream from what was read: the stream path
+		// reports errors and limits where they happen.
+		return j.inspectStream(io.MultiReader(bytes.NewReader(b), errReader{err}, r), size, member, depth, ro)
+	}
+	if depth > j.pol.Limits.MaxNesting {
+		return j.inspectStream(bytes.NewReader(b), int64(len(b)), member, depth, ro)
+	}
+	format := j.inspectAt(bytes.NewReader(b), int64(len(b)), member, depth, ro)
+	j.polyglotMember(bytes.NewReader(b), int64(len(b)), member, depth, format)
+	return format
 }
 
 // checkDeclaredRatio reports a member whose declared sizes make it a
@@ -279,7 +309,12 @@ func zipFormat(es []zipx.Entry) string {
 	if npz {
 		return "npz"
 	}
-	if keras.IsKerasZip(entryNames(es)) {
+	// A root config.json alone is also a zipped Hugging Face repository:
+	// the name "keras" needs Keras's own metadata or weights file.
+	names := entryNames(es)
+	if keras.IsKerasZip(names) && slices.ContainsFunc(names, func(n string) bool {
+		return n == "metadata.json" || n == "model.weights.h5" || n == "model.weights.npz"
+	}) {
 		return "keras"
 	}
 	return "zip"
@@ -368,9 +403,9 @@ func (j *job) tar(r io.Reader, member []string, depth int) string {
 				j.inspectStream(br, h.Size, child(member, name), depth+1, roleMember)
 			}
 		case "pickle", "sys_info":
-			j.inspectStream(tr, h.Size, child(member, name), depth+1, roleLoaded)
+			j.inspectMember(tr, h.Size, child(member, name), depth+1, roleLoaded)
 		default:
-			j.inspectStream(tr, h.Size, child(member, name), depth+1, memberRole("", name))
+			j.inspectMember(tr, h.Size, child(member, name), depth+1, memberRole("", name))
 		}
 	}
 	return format

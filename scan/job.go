@@ -177,12 +177,24 @@ func (j *job) userBlockHDF5(format string, r io.ReaderAt, size int64, member []s
 // at its start. Zip readers find an archive by its end record, other
 // readers look at the first bytes: a file that is both (a pickle that is
 // also a PyTorch archive, say) shows each loader a different model.
+// polyglotMember is polyglotZip for an archive member read whole.
+func (j *job) polyglotMember(r io.ReaderAt, size int64, member []string, depth int, format string) {
+	if format == "zip" || format == "pytorch-zip" || format == "torchscript" || format == "npz" || format == "keras" {
+		return
+	}
+	j.polyglotZipAt(r, size, member, depth, format)
+}
+
 func (j *job) polyglotZip(r io.ReaderAt, size int64, format string) {
+	j.polyglotZipAt(r, size, nil, 0, format)
+}
+
+func (j *job) polyglotZipAt(r io.ReaderAt, size int64, member []string, depth int, format string) {
 	tail := make([]byte, min(size, 22+65535))
 	if _, err := r.ReadAt(tail, size-int64(len(tail))); err != nil && !errors.Is(err, io.EOF) {
 		// The end of the file, where a zip reader looks, is unread: the
 		// scan cannot say there is no archive there.
-		j.add(finding.New(finding.NotInspected, j.loc(nil, -1), "the end of the file cannot be read to look for a zip archive there: "+err.Error(), finding.Evidence{}))
+		j.add(finding.New(finding.NotInspected, j.loc(member, -1), "the end of the file cannot be read to look for a zip archive there: "+err.Error(), finding.Evidence{}))
 		return
 	}
 	if !bytes.Contains(tail, []byte("PK\x05\x06")) {
@@ -192,16 +204,16 @@ func (j *job) polyglotZip(r io.ReaderAt, size int64, format string) {
 	if err != nil && !errors.Is(err, zipx.ErrNotZip) {
 		// A zip is there but could not be listed (too many members, a
 		// read error): it is reported, never passed over.
-		j.archiveError([]string{"<as zip>"}, err, "zip archive at the end of the file")
+		j.archiveError(child(member, "<as zip>"), err, "zip archive at the end of the file")
 		return
 	}
 	if err != nil || len(a.Entries) == 0 {
 		return
 	}
-	j.add(finding.New(finding.Polyglot, j.loc(nil, -1),
-		fmt.Sprintf("the file is %s at its start and a zip archive of %d members at its end: loaders that look at each end see different content; both were scanned", format, len(a.Entries)),
+	j.add(finding.New(finding.Polyglot, j.loc(member, -1),
+		fmt.Sprintf("the content is %s at its start and a zip archive of %d members at its end: loaders that look at each end see different content; both were scanned", format, len(a.Entries)),
 		finding.Evidence{Detail: format + "+zip"}))
-	j.zip(r, size, []string{"<as zip>"}, 1)
+	j.zip(r, size, child(member, "<as zip>"), depth+1)
 }
 
 // inspectStream inspects sequential content. size is -1 when unknown.

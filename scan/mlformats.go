@@ -269,11 +269,18 @@ func parent(member []string) []string {
 }
 
 // kerasConfig checks the config.json of a Keras v3 archive.
+// A root config.json is Keras's when it holds a Keras configuration, and
+// a transformers one (auto_map and all) otherwise: a zipped Hugging Face
+// repository has one too.
 func (j *job) kerasConfig(r io.Reader, member []string) {
-	b, ok := j.readDocument(r, member, "Keras config.json")
+	b, ok := j.readDocument(r, member, "config.json")
 	if !ok {
 		return
 	}
 	j.stream(member)
-	j.add(keras.CheckConfig(b, "config.json", keras.Config{Location: j.loc(parent(member), -1)})...)
+	if keras.LooksLikeConfig(b) {
+		j.add(keras.CheckConfig(b, "config.json", keras.Config{Location: j.loc(parent(member), -1)})...)
+		return
+	}
+	j.remoteCode(b, member)
 }
