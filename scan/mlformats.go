@@ -1,6 +1,7 @@
 package scan
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
 	"path"
@@ -215,9 +216,15 @@ func (j *job) document(k kind, r io.Reader, member []string) string {
 	base := j.loc(member, -1)
 	switch k {
 	case kindTokenizerConfig:
-		j.add(jinja.CheckTokenizerConfig(b, jinja.Config{Location: base})...)
-		j.remoteCode(b, member)
-		return "tokenizer-config"
+		fs := jinja.CheckTokenizerConfig(b, jinja.Config{Location: base})
+		j.add(fs...)
+		if json.Valid(pythonJSON(b)) { // a broken document is reported once, above
+			j.remoteCode(b, member)
+		}
+		if strings.HasPrefix(strings.ToLower(name), "tokenizer") {
+			return "tokenizer-config"
+		}
+		return "processor-config"
 	case kindHFConfig:
 		j.remoteCode(b, member)
 		if keras.LooksLikeConfig(b) {

@@ -54,7 +54,7 @@ func Findings(tmpl string, loc finding.Location, member string, base int64) []fi
 func CheckTokenizerConfig(js []byte, cfg Config) []finding.Finding {
 	var doc map[string]json.RawMessage
 	if err := json.Unmarshal(js, &doc); err != nil {
-		return []finding.Finding{invalid(cfg.Location, "tokenizer_config.json is not a valid JSON object", err)}
+		return []finding.Finding{invalid(cfg.Location, "the configuration is not a valid JSON object", err)}
 	}
 	var out []finding.Finding
 	for _, k := range keysLike(doc, "chat_template") {
@@ -83,7 +83,7 @@ func keysLike(doc map[string]json.RawMessage, want string) []string {
 }
 
 func nearKey(loc finding.Location, key, want string) finding.Finding {
-	return invalid(loc, fmt.Sprintf("tokenizer_config.json has a key %q that differs from %q only in case (parsers disagree on which one applies)", key, want),
+	return invalid(loc, fmt.Sprintf("the configuration has a key %q that differs from %q only in case (parsers disagree on which one applies)", key, want),
 		fmt.Errorf("near-duplicate key %q", key))
 }
 
