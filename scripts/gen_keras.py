@@ -469,7 +469,7 @@ def fixtures():
                 "mask_token": None, "oov_token": "[UNK]", "vocabulary": "vocab.txt",
                 "idf_weights": None, "encoding": "utf-8", "output_mode": "int",
                 "sparse": False, "pad_to_max_tokens": False}}])),
-    ] + resolver_fixtures()
+    ] + resolver_fixtures() + tfop_fixtures()
 
 
 def resolver_seq(layer):
@@ -523,6 +523,67 @@ def resolver_fixtures():
         (m, "keras3_regname_stringlookup_vocabulary.json", resolver_seq(k3("keras.layers", "Dense", vocab, "StringLookup"))),
         (m, "keras2_legacy_bare_tfsmlayer.json", legacy_tfsm),
         (m, "keras2_legacy_bare_deserialize.json", legacy_deser),
+    ]
+
+
+def k2_tfop(name, function, inbound, kwargs=None, cls="TFOpLambda"):
+    """A tf.keras TFOpLambda (or SlicingOpLambda) layer as Functional writes
+    it: config.function is the canonical TF API name that from_config looks
+    up with tf_export.get_symbol_from_name; the call's other arguments are
+    the kwargs dict of the inbound node."""
+    return {"class_name": cls, "config": {
+        "name": name, "trainable": True, "dtype": "float32", "function": function},
+        "name": name, "inbound_nodes": [[[inbound, 0, 0, kwargs or {}]]]}
+
+
+def k2_tfop_model(layers, out):
+    inp = {"class_name": "InputLayer", "config": {
+        "batch_input_shape": [None, 8], "dtype": "float32", "sparse": False,
+        "ragged": False, "name": "input_1"}, "name": "input_1", "inbound_nodes": []}
+    return {"class_name": "Functional", "config": {
+        "name": "model", "layers": [inp] + layers,
+        "input_layers": [["input_1", 0, 0]], "output_layers": [[out, 0, 0]]}}
+
+
+def k2_tfop_repro(function):
+    """The layout of the red-team TFOpLambda repros (/tmp/redteam3/mal/tfop_*.h5)."""
+    inp = {"class_name": "InputLayer", "config": {
+        "batch_input_shape": [None], "dtype": "string", "sparse": False,
+        "ragged": False, "name": "input_1"}, "name": "input_1", "inbound_nodes": []}
+    op = {"class_name": "TFOpLambda", "config": {
+        "name": "tf.io.x", "trainable": True, "dtype": "float32", "function": function},
+        "name": "tf.io.x", "inbound_nodes": [["input_1", 0, 0, {"filename": "/home/user/.bashrc"}]]}
+    return {"class_name": "Functional", "config": {
+        "name": "model", "layers": [inp, op],
+        "input_layers": [["input_1", 0, 0]], "output_layers": [["tf.io.x", 0, 0]]}}
+
+
+def tfop_fixtures():
+    """tf.keras TFOpLambda / SlicingOpLambda: built-in layers that call the
+    TF symbol named by config.function on every inference."""
+    benign = k2_tfop_model([
+        k2_tfop("tf.math.add", "math.add", "input_1", {"y": 1.0, "name": None}),
+        k2_tfop("tf.nn.relu", "nn.relu", "tf.math.add"),
+        k2_tfop("tf.__operators__.add", "__operators__.add", "tf.nn.relu", {"y": 2.0}),
+        k2_tfop("tf.reshape", "reshape", "tf.__operators__.add", {"shape": [-1, 2, 4]}),
+        k2_tfop("tf.__operators__.getitem", "__operators__.getitem", "tf.reshape",
+                {"slice_spec": {"class_name": "__tuple__", "items": [
+                    {"start": None, "stop": None, "step": None}, 0]}}, "SlicingOpLambda"),
+        k2_tfop("tf.strings.as_string", "strings.as_string", "tf.__operators__.getitem"),
+    ], "tf.strings.as_string")
+    m = "malicious"
+    return [
+        ("benign", "keras2_tfoplambda_math_ops.json", benign),
+        (m, "keras2_tfop_io_read_file.json", k2_tfop_repro("io.read_file")),
+        (m, "keras2_tfop_io_write_file.json", k2_tfop_repro("io.write_file")),
+        (m, "keras2_tfop_raw_ops_writefile.json", k2_tfop_repro("raw_ops.WriteFile")),
+        (m, "keras2_tfop_compat_v1_py_func.json", k2_tfop_repro("compat.v1.py_func")),
+        (m, "keras2_tfop_summary_create_file_writer.json", k2_tfop_repro("summary.create_file_writer")),
+        (m, "keras2_tfop_numpy_function.json", k2_tfop_model([
+            k2_tfop("tf.numpy_function", "numpy_function", "input_1", {"Tout": "float32"})], "tf.numpy_function")),
+        (m, "keras2_slicingop_gfile_glob.json", k2_tfop_model([
+            k2_tfop("tf.io.gfile.glob", "io.gfile.glob", "input_1", {"pattern": "/home/*/.ssh/*"},
+                    "SlicingOpLambda")], "tf.io.gfile.glob")),
     ]
 
 

@@ -85,6 +85,16 @@ var maliciousWant = map[string][]string{
 	"keras3_regname_stringlookup_vocabulary.json": {"MW309:high", "MW311:low"},
 	"keras2_legacy_bare_tfsmlayer.json":           {"MW309:critical"},
 	"keras2_legacy_bare_deserialize.json":         {"MW309:critical", "MW309:high"},
+	// tf.keras TFOpLambda / SlicingOpLambda calling a TF symbol that
+	// reaches Python, files or the network (the first five are the
+	// red-team tfop_*.h5 model_config attributes, byte for byte).
+	"keras2_tfop_io_read_file.json":               {"MW309:high"},
+	"keras2_tfop_io_write_file.json":              {"MW309:high"},
+	"keras2_tfop_raw_ops_writefile.json":          {"MW309:high"},
+	"keras2_tfop_compat_v1_py_func.json":          {"MW309:critical"},
+	"keras2_tfop_summary_create_file_writer.json": {"MW309:high"},
+	"keras2_tfop_numpy_function.json":             {"MW309:critical"},
+	"keras2_slicingop_gfile_glob.json":            {"MW309:high"},
 }
 
 func TestMaliciousFixtures(t *testing.T) {

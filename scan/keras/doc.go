@@ -27,7 +27,15 @@
 //     layers (StringLookup, IntegerLookup, TextVectorization, IndexLookup)
 //     whose vocabulary is a file path, which Keras reads with tf.io.gfile
 //     at load: high for an absolute path, a URL or "..", medium for a plain
-//     relative name.
+//     relative name; and tf.keras TFOpLambda and SlicingOpLambda layers
+//     (built in, so not custom objects) whose config.function names a TF
+//     symbol, looked up with tf_export.get_symbol_from_name and called on
+//     every inference: critical for the py_func family (py_func,
+//     py_function, numpy_function, raw_ops.PyFunc...) and for symbols that
+//     load native code or models (load_op_library, load_model...), high
+//     for files, servers and the network (io.read_file, io.gfile.*,
+//     raw_ops.WriteFile, summary.*, saved_model.*, tf.data readers,
+//     get_file...); ordinary tensor operations stay clean.
 //   - MW310, safe_mode keys and enable_unsafe_deserialization anywhere
 //     (CVE-2025-9906).
 //   - MW311, custom objects that need the user's code.

@@ -18,7 +18,7 @@ func wordSet(lists ...string) map[string]bool {
 // deliberately broad: a miss only costs a low-severity MW311.
 var builtinClasses = wordSet(
 	// models and structure
-	`Sequential Functional Model InputLayer Input Lambda TFSMLayer TorchModuleWrapper JaxLayer FlaxLayer`,
+	`Sequential Functional Model InputLayer Input Lambda TFOpLambda SlicingOpLambda TFSMLayer TorchModuleWrapper JaxLayer FlaxLayer`,
 	// core and merging layers
 	`Dense EinsumDense Embedding Masking Identity Activation Dropout SpatialDropout1D SpatialDropout2D
 	SpatialDropout3D GaussianDropout GaussianNoise AlphaDropout ActivityRegularization Flatten Reshape

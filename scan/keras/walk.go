@@ -48,6 +48,9 @@ func (c *checker) object(n *node, p *pathSeg, label string) string {
 	if isLookupLayer(cls) || isLookupLayer(reg) {
 		c.vocabularyPath(n, p, label)
 	}
+	if isTFOpLayer(cls) || isTFOpLayer(reg) {
+		c.tfOpLambda(n, p, label)
+	}
 	c.looseLambdas(n, p, label)
 	c.safeMode(n, p, label)
 	c.references(n, p, cls, label)
