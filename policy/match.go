@@ -137,7 +137,20 @@ func (p *Policy) Classify(module, name string) Decision {
 	}
 	for _, c := range cands {
 		comps := append(strings.Split(c[0], "."), strings.Split(c[1], ".")...)
-		if i := p.denyIndex(comps, 0, min(p.defaultDeny, len(p.deny))); i >= 0 {
+		for from := 0; ; from++ {
+			i := p.denyIndex(comps, from, min(p.defaultDeny, len(p.deny)))
+			if i < 0 {
+				break
+			}
+			// The one exception to the default deny list: a user's own
+			// class pickled from a script, __main__.ClassName, is an
+			// unknown import (MW102), not a dangerous one (see names.go).
+			// Only the "__main__" entry is waived; any other entry that
+			// matches still decides.
+			if len(p.deny[i]) == 1 && p.deny[i][0] == "__main__" && userClassInMain(c[0], c[1]) {
+				from = i
+				continue
+			}
 			return Decision{Class: Dangerous, Entry: strings.Join(p.deny[i], "."), Resolved: strings.Join(comps, ".")}
 		}
 	}

@@ -89,3 +89,66 @@ func TestYAMLRoundTrip(t *testing.T) {
 		t.Error("round trip changed the policy")
 	}
 }
+
+// A class defined in the script that saved a model (torch.save(model) of a
+// class written in train.py) is __main__.ClassName: unknown (MW102), while
+// everything else under __main__ stays dangerous.
+func TestClassifyMainModule(t *testing.T) {
+	p := Default()
+	cases := []struct {
+		name string
+		want Class
+	}{
+		{"Net", Unknown},
+		{"MyModel2", Unknown},
+		{"Custom_Transformer", Unknown},
+		{"os", Dangerous},           // a module the loading script imported
+		{"system", Dangerous},       // a function imported into __main__
+		{"eval", Dangerous},         // builtins reached through __main__
+		{"net", Dangerous},          // lowercase: may be a function
+		{"Net.forward", Dangerous},  // dotted: walks attributes of what __main__ holds
+		{"os.system", Dangerous},    // dotted path through an imported module
+		{"__builtins__", Dangerous}, // the interpreter's builtins
+		{"__builtins__.eval", Dangerous},
+		{"Popen", Dangerous}, // from subprocess import Popen
+		{"CDLL", Dangerous},  // from ctypes import CDLL
+		{"_Net", Dangerous},  // not class-like
+		{"Né", Dangerous},    // identifier chars are ASCII here
+	}
+	for _, c := range cases {
+		if got := p.Classify("__main__", c.name); got.Class != c.want {
+			t.Errorf("__main__.%s: class %d (%q), want %d", c.name, got.Class, got.Entry, c.want)
+		}
+	}
+	// Only the module __main__ itself: a class-like name elsewhere under a
+	// denied path is still dangerous, and a user's own deny entry wins.
+	if got := p.Classify("os", "Net"); got.Class != Dangerous {
+		t.Errorf("os.Net: class %d, want Dangerous", got.Class)
+	}
+	if got := p.Classify("mypkg.__main__", "Net"); got.Class != Dangerous {
+		t.Errorf("mypkg.__main__.Net: class %d, want Dangerous", got.Class)
+	}
+	u, err := Parse(strings.NewReader("deny: [__main__]\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := u.Classify("__main__", "Net"); got.Class != Denied {
+		t.Errorf("user deny of __main__: class %d, want Denied", got.Class)
+	}
+}
+
+func TestDangerousAttribute(t *testing.T) {
+	p := Default()
+	for _, name := range []string{"_annealing_cos", "_triangular_scale_fn", "forward", "predict_proba", "transform", "scale_fn"} {
+		if why, bad := p.DangerousAttribute(name); bad {
+			t.Errorf("%s: dangerous (%s), want safe", name, why)
+		}
+	}
+	for _, name := range []string{"__getattribute__", "__reduce__", "__globals__", "__builtins__", "__subclasses__",
+		"__class__", "__init__", "__x", "x__", "system", "popen", "eval", "exec", "execv", "spawnl", "load", "loads",
+		"os", "sys", "pickle", "subprocess", "a.b", "", "1x", "open", "compile"} {
+		if _, bad := p.DangerousAttribute(name); !bad {
+			t.Errorf("%q: safe, want dangerous", name)
+		}
+	}
+}

@@ -3,7 +3,9 @@
 
 For each library below, import every module of the listed packages and
 record each class *defined* there (its __module__ is that module) as
-"module:qualname", exactly what the pickler writes for an instance. Classes
+"module:qualname", exactly what the pickler writes for an instance. Also the
+public functions of sklearn.metrics (scorers store them) and numpy's ufuncs
+(FunctionTransformer stores them), in numpy.txt. Classes
 that a module merely re-exports (gzip.GzipFile inside an sklearn module,
 say) are left out on purpose: a pattern such as "sklearn.**:[A-Z]*" would
 let a pickle reach them through the re-exporting module.
@@ -57,6 +59,68 @@ def classes(mod):
                 stack.append((modname, inner))
 
 
+# Functions of sklearn.metrics._scorer that fitted estimators store: the
+# default scorer of GridSearchCV (scoring=None) and the likelihood-ratio
+# scores that named scorers wrap. _cached_call is left out on purpose: it
+# calls getattr(estimator, method)(*args), a method-call gadget.
+SCORER_HELPERS = ["_passthrough_scorer", "negative_likelihood_ratio", "positive_likelihood_ratio"]
+
+
+def defined_function(fn):
+    return f"{fn.__module__}:{fn.__qualname__}"
+
+
+def sklearn_metric_functions():
+    """Every public function of sklearn.metrics (and of sklearn.metrics.pairwise
+    and sklearn.metrics.cluster), as the pickler names it: by the private
+    module that defines it (sklearn.metrics._classification:accuracy_score).
+    GridSearchCV(scoring="roc_auc"), make_scorer(f) and FunctionTransformer
+    store them; they compute on arrays and neither read files nor run code."""
+    names = set()
+    for modname in ("sklearn.metrics", "sklearn.metrics.pairwise", "sklearn.metrics.cluster"):
+        mod = importlib.import_module(modname)
+        public = getattr(mod, "__all__", None) or [n for n in dir(mod) if not n.startswith("_")]
+        for n in public:
+            fn = getattr(mod, n, None)
+            if inspect.isfunction(fn) and fn.__module__.startswith("sklearn.metrics") and "<locals>" not in fn.__qualname__:
+                names.add(defined_function(fn))
+    scorer = importlib.import_module("sklearn.metrics._scorer")
+    for n in SCORER_HELPERS:
+        fn = getattr(scorer, n, None)
+        if inspect.isfunction(fn):
+            names.add(defined_function(fn))
+    return names
+
+
+def numpy_ufuncs():
+    """Every numpy ufunc (np.log1p, np.expm1, np.add ...), which
+    FunctionTransformer(func=np.log1p) and TransformedTargetRegressor store.
+    A ufunc pickles as its __name__ in the module that pickle's whichmodule
+    finds: numpy.core._multiarray_umath in numpy 1 (numpy._core in numpy 2;
+    numpy.core.umath in old releases), and numpy.<name> is the same object.
+    Ufuncs only: they compute elementwise on arrays. numpy functions that load
+    or save files or evaluate (numpy.load, numpy.save*, fromfile, loadtxt,
+    genfromtxt, memmap ...) are plain functions or classes, never ufuncs."""
+    import numpy as np
+    names = set()
+    for n in dir(np):
+        uf = getattr(np, n, None)
+        if not isinstance(uf, np.ufunc):
+            continue
+        for name in {n, uf.__name__}:
+            names.add(f"numpy:{name}")
+        for mod in ("numpy.core._multiarray_umath", "numpy._core._multiarray_umath", "numpy.core.umath", "numpy._core.umath"):
+            names.add(f"{mod}:{uf.__name__}")
+    return names
+
+
+def write(path, header, names):
+    with open(path, "w") as f:
+        f.write(header + "\n")
+        for n in sorted(names):
+            f.write(n + "\n")
+
+
 def main(outdir):
     for lib, prefixes in PACKAGES.items():
         version = importlib.import_module(lib).__version__
@@ -64,12 +128,19 @@ def main(outdir):
         for prefix in prefixes:
             for mod in modules(prefix):
                 names.update(n for n in classes(mod) if "<locals>" not in n)
+        header = f"# Classes defined in {lib} {version}, written by scripts/gen_allowlist.py."
+        if lib == "sklearn":
+            funcs = sklearn_metric_functions()
+            names |= funcs
+            header += f"\n# Also the {len(funcs)} public functions of sklearn.metrics and its scorer helpers."
         path = f"{outdir}/{lib}.txt"
-        with open(path, "w") as f:
-            f.write(f"# Classes defined in {lib} {version}, written by scripts/gen_allowlist.py.\n")
-            for n in sorted(names):
-                f.write(n + "\n")
-        print(f"{path}: {len(names)} classes from {lib} {version}")
+        write(path, header, names)
+        print(f"{path}: {len(names)} names from {lib} {version}")
+    import numpy as np
+    names = numpy_ufuncs()
+    path = f"{outdir}/numpy.txt"
+    write(path, f"# The ufuncs of numpy {np.__version__} under the names pickle writes, by scripts/gen_allowlist.py.", names)
+    print(f"{path}: {len(names)} ufunc names from numpy {np.__version__}")
 
 
 if __name__ == "__main__":

@@ -75,7 +75,7 @@ except ImportError as exc:  # pragma: no cover - environment problem
         "'apt-get install python3-torch python3-sklearn python3-joblib python3-numpy p7zip-full'."
     )
 
-from sklearn.compose import ColumnTransformer
+from sklearn.compose import ColumnTransformer, TransformedTargetRegressor
 from sklearn.cluster import KMeans
 from sklearn.datasets import load_breast_cancer, load_diabetes, load_digits, load_iris, load_wine
 from sklearn.decomposition import PCA
@@ -85,8 +85,9 @@ from sklearn.linear_model import LogisticRegression, Ridge
 from sklearn.naive_bayes import MultinomialNB
 from sklearn.neighbors import KNeighborsClassifier
 from sklearn.neural_network import MLPClassifier
+from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import Pipeline
-from sklearn.preprocessing import OneHotEncoder, StandardScaler
+from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, StandardScaler
 from sklearn.svm import SVC
 from sklearn.tree import DecisionTreeClassifier
 
@@ -838,6 +839,18 @@ def gen_torch_benign(c):
     c.emit(d + "state_dict_20k.pt", torch_zip_bytes(big, "state_dict_20k.pt"),
            BENIGN, "torch-state-dict-20k", "20,000 two-element tensors, one storage each; benchmark input")
 
+    # An LR scheduler's state dict, saved in most checkpoints that use one:
+    # OneCycleLR keeps self._annealing_cos, pickled as the bound method
+    # builtins.getattr(OneCycleLR(), "_annealing_cos").
+    torch.manual_seed(9)
+    mlp = TinyMLP()
+    sgd = torch.optim.SGD(mlp.parameters(), lr=0.1, momentum=0.9)
+    onecycle = torch.optim.lr_scheduler.OneCycleLR(sgd, max_lr=0.1, total_steps=10)
+    c.emit(d + "onecycle_scheduler.pt",
+           torch_zip_bytes({"model": mlp.state_dict(), "optimizer": sgd.state_dict(), "scheduler": onecycle.state_dict()}),
+           BENIGN, "torch-checkpoint-scheduler",
+           "checkpoint with a OneCycleLR state dict (bound method as getattr(OneCycleLR(), '_annealing_cos'))")
+
 
 def sklearn_data():
     iris, wine, bc = load_iris(), load_wine(), load_breast_cancer()
@@ -900,6 +913,27 @@ def gen_sklearn_benign(c):
         else:
             c.emit(f"benign/sklearn/{name}.joblib", buf.getvalue(), BENIGN, "sklearn-joblib",
                    f"{type(est).__name__} via joblib.dump (NumpyArrayWrapper, raw array bytes between opcodes)")
+
+    # Estimators that store functions rather than classes: sklearn.metrics
+    # scorers and numpy ufuncs.
+    X_bc, y_bc = bc.data[:, :5], bc.target
+    stored_functions = [
+        ("grid_search_default_scoring", GridSearchCV(LogisticRegression(max_iter=500), {"C": [0.1, 1.0]}, cv=2),
+         X_bc, y_bc, "GridSearchCV, scoring=None (sklearn.metrics._scorer._passthrough_scorer)"),
+        ("grid_search_roc_auc", GridSearchCV(LogisticRegression(max_iter=500), {"C": [0.1, 1.0]}, scoring="roc_auc", cv=2),
+         X_bc, y_bc, "GridSearchCV, scoring='roc_auc' (sklearn.metrics._ranking.roc_auc_score)"),
+        ("grid_search_accuracy", GridSearchCV(LogisticRegression(max_iter=500), {"C": [0.1, 1.0]}, scoring="accuracy", cv=2),
+         X_bc, y_bc, "GridSearchCV, scoring='accuracy' (sklearn.metrics._classification.accuracy_score)"),
+        ("function_transformer_log1p", Pipeline([("log", FunctionTransformer(np.log1p)), ("clf", LogisticRegression(max_iter=500))]),
+         X_iris, y_iris, "FunctionTransformer(np.log1p) in a pipeline (numpy.core._multiarray_umath.log1p)"),
+        ("transformed_target_log1p", TransformedTargetRegressor(Ridge(), func=np.log1p, inverse_func=np.expm1),
+         diab.data, diab.target, "TransformedTargetRegressor(func=np.log1p, inverse_func=np.expm1)"),
+    ]
+    for name, est, X, y, note in stored_functions:
+        est.fit(X, y)
+        buf = io.BytesIO()
+        joblib.dump(est, buf)
+        c.emit(f"benign/sklearn/{name}.joblib", buf.getvalue(), BENIGN, "sklearn-joblib-functions", f"{note} via joblib.dump")
     return fitted
 
 
@@ -1371,10 +1405,13 @@ a benchmark input and is the one file over 5 MB.
   int8 quantization and a per-tensor quantized tensor, sparse COO/CSR, a full
   checkpoint (Adam state, epoch, numpy/torch/python RNG states), a whole
   `nn.Sequential` in the zip and the legacy format, TorchScript (script, trace),
-  and `state_dict_20k.pt` (20,000 tensors).
+  `state_dict_20k.pt` (20,000 tensors), and a checkpoint with a OneCycleLR
+  scheduler state (a bound method pickled as `builtins.getattr(obj, name)`).
 - `benign/sklearn/`: 14 estimators and pipelines, each as `pickle.dump`
   (protocols 2 to 5 in turn) and as `joblib.dump` (plain, or compressed with
-  zlib, gzip, bz2, xz, lzma in turn; the method is in the file name).
+  zlib, gzip, bz2, xz, lzma in turn; the method is in the file name); and
+  estimators that store functions: GridSearchCV scorers (sklearn.metrics) and
+  numpy ufuncs (FunctionTransformer, TransformedTargetRegressor).
 - `benign/numpy/`: `.npy` numeric, bool, structured and object arrays; `.npz`
   plain and compressed, both with an object array.
 - `benign/pickle/`: builtin types in protocols 0 to 5, a 2,000,000-element list

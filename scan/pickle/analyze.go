@@ -69,6 +69,11 @@ type classifier struct {
 	seen     []string // imports in order, for the malformed-stream message
 	scanned  map[int64]bool
 	tooMany  bool
+	// getattr imports whose finding waits for the end of the stream
+	// (boundmethod.go), by import key and by the globals they pushed.
+	getattrs   []*getattrImport
+	getattrKey map[importKey]*getattrImport
+	getattrObj map[*Object]*getattrImport
 }
 
 // maxDistinctImports bounds the findings one stream can produce; real
@@ -76,7 +81,8 @@ type classifier struct {
 const maxDistinctImports = 10000
 
 func newClassifier(cfg Config) *classifier {
-	return &classifier{cfg: cfg, byImport: map[importKey]int{}, counts: map[importKey]int{}, scanned: map[int64]bool{}}
+	return &classifier{cfg: cfg, byImport: map[importKey]int{}, counts: map[importKey]int{}, scanned: map[int64]bool{},
+		getattrKey: map[importKey]*getattrImport{}, getattrObj: map[*Object]*getattrImport{}}
 }
 
 func (c *classifier) loc(off int64) finding.Location {
@@ -88,6 +94,10 @@ func (c *classifier) loc(off int64) finding.Location {
 func (c *classifier) Import(imp Import) {
 	k := importKey{imp.Module, imp.Name}
 	c.counts[k]++
+	if g := c.getattrKey[k]; g != nil {
+		c.addGetattrObject(g, imp.Global)
+		return
+	}
 	if _, done := c.byImport[k]; done {
 		return
 	}
@@ -119,12 +129,20 @@ func (c *classifier) Import(imp Import) {
 		case policy.Dangerous:
 			f = finding.New(finding.PickleDangerous, c.loc(imp.Offset),
 				fmt.Sprintf("imports %s (dangerous: matches %q)", describe(imp), d.Entry), ev)
+			if isGetattr(d) {
+				c.deferGetattr(k, f, imp.Global)
+				return
+			}
 		case policy.Denied:
 			f = finding.New(finding.PickleDenied, c.loc(imp.Offset),
 				fmt.Sprintf("imports %s (denied by policy entry %q)", describe(imp), d.Entry), ev)
 		default:
-			f = finding.New(finding.PickleUnknownImport, c.loc(imp.Offset),
-				fmt.Sprintf("imports %s: not on the allowlist, not verified safe", describe(imp)), ev)
+			msg := fmt.Sprintf("imports %s: not on the allowlist, not verified safe", describe(imp))
+			if imp.Module == "__main__" {
+				// policy.Classify lets only __main__.ClassName through.
+				msg += "; the model needs a class from the script that saved it, and loading it runs that class's code"
+			}
+			f = finding.New(finding.PickleUnknownImport, c.loc(imp.Offset), msg, ev)
 		}
 	}
 	c.byImport[k] = len(c.findings)
@@ -140,6 +158,9 @@ func describe(imp Import) string {
 }
 
 func (c *classifier) Call(call Call) {
+	if len(c.getattrs) > 0 {
+		c.checkGetattr(call)
+	}
 	if call.Callee.K == KGlobal && call.Callee.O != nil && mutates(call.Op) {
 		k := importKey{call.Callee.O.Module, call.Callee.O.Name + "#" + call.Op}
 		if c.counts[k]++; c.counts[k] > 1 {
@@ -153,6 +174,11 @@ func (c *classifier) Call(call Call) {
 	if call.Callee.K == KGlobal && call.Callee.O != nil && isObjectScalar(call) {
 		c.findings = append(c.findings, finding.New(finding.PickleDangerous, c.loc(call.Offset),
 			fmt.Sprintf("%s with an object dtype returns its argument unchanged: an identity gadget that lets later opcodes patch an imported object", call.Callee.GlobalName()),
+			finding.Evidence{Import: call.Callee.GlobalName(), Call: renderCall(call)}))
+	}
+	if call.Callee.K == KGlobal && call.Callee.O != nil && isUfuncOnObject(call) {
+		c.findings = append(c.findings, finding.New(finding.PickleDangerous, c.loc(call.Offset),
+			fmt.Sprintf("numpy ufunc %s is applied to an object: on objects a ufunc calls the object's method of the same name or hands an operand back, a gadget no model file needs", call.Callee.GlobalName()),
 			finding.Evidence{Import: call.Callee.GlobalName(), Call: renderCall(call)}))
 	}
 	if call.Callee.K == KGlobal && call.Callee.O != nil {
@@ -181,6 +207,52 @@ func isObjectScalar(call Call) bool {
 		return true // a dtype the scanner cannot read: fail closed
 	}
 	return dt.O.Args[0].K != KStr || strings.HasPrefix(dt.O.Args[0].S, "O")
+}
+
+// ufuncModules are the modules numpy's ufuncs are pickled from (the
+// generated allowlist, policy/allowlist/numpy.txt, lists them there so that
+// estimators may store np.log1p and the like as data).
+var ufuncModules = map[string]bool{"numpy": true, "numpy.core._multiarray_umath": true,
+	"numpy._core._multiarray_umath": true, "numpy.core.umath": true, "numpy._core.umath": true}
+
+// ufuncCallee reports whether module.name may name a numpy ufunc: a plain
+// name in one of ufuncModules that is not one of the numpy types that
+// numpy's own pickles construct (ndarray, dtype, the scalar types).
+func ufuncCallee(module, name string) bool {
+	if !ufuncModules[module] || strings.Contains(name, ".") {
+		return false
+	}
+	if module == "numpy" {
+		switch {
+		case numpyTypes[name], strings.HasSuffix(name, "DType"), strings.HasSuffix(name, "_"),
+			strings.HasPrefix(name, "int"), strings.HasPrefix(name, "uint"), strings.HasPrefix(name, "float"),
+			strings.HasPrefix(name, "complex"):
+			return false
+		}
+	}
+	return true
+}
+
+var numpyTypes = map[string]bool{"ndarray": true, "dtype": true, "matrix": true, "void": true, "datetime64": true,
+	"timedelta64": true, "longdouble": true, "intc": true, "uintc": true, "half": true, "single": true, "double": true}
+
+// isUfuncOnObject recognises a call of an allowlisted numpy ufunc with an
+// argument that is an imported object or the result of a call: real files
+// store ufuncs, they never call them on objects.
+func isUfuncOnObject(call Call) bool {
+	if !ufuncCallee(call.Callee.O.Module, call.Callee.O.Name) {
+		return false
+	}
+	if call.Op != "REDUCE" && call.Op != "NEWOBJ" && call.Op != "NEWOBJ_EX" && call.Op != "OBJ" && call.Op != "INST" {
+		return false
+	}
+	for _, a := range append(call.Args, call.Kwargs) {
+		switch a.K {
+		case KGlobal, KCall, KPersID, KObject:
+			return true
+		}
+	}
+	return false
 }
 
 // mutates reports whether an operation changes its target in place.
@@ -355,6 +427,7 @@ func (c *classifier) scanNested(blob []byte, off int64) {
 }
 
 func (c *classifier) finish(res *Result) []finding.Finding {
+	c.settleGetattrs()
 	for _, is := range res.Issues {
 		c.findings = append(c.findings, c.issueFinding(is))
 	}

@@ -23,6 +23,9 @@ type Import struct {
 	Dynamic bool
 	// Ext is the extension code of an EXT1/EXT2/EXT4 opcode, or 0.
 	Ext int64
+	// Global is the object the import pushes (nil for EXT): calls name it
+	// as their callee, and its Meta says whether it escaped as data.
+	Global *Object
 }
 
 // Call is one call the unpickler would make.
@@ -535,11 +538,14 @@ func (m *Machine) putMemo(i int64) error {
 func (m *Machine) global(module, name, op string) Value {
 	m.res.Imports++
 	m.res.NamedImports++
-	m.obs.Import(Import{Module: module, Name: name, Offset: m.opAt, Op: op, Proto: m.proto})
-	return Value{K: KGlobal, O: &Object{Meta: &Meta{Module: module, Name: name}}}
+	o := &Object{Meta: &Meta{Module: module, Name: name}}
+	m.obs.Import(Import{Module: module, Name: name, Offset: m.opAt, Op: op, Proto: m.proto, Global: o})
+	return Value{K: KGlobal, O: o}
 }
 
 func (m *Machine) call(op string, callee Value, args []Value, kwargs Value) Value {
+	escape(args)
+	escape([]Value{kwargs})
 	c := Call{Op: op, Callee: callee, Args: args, Kwargs: kwargs, Offset: m.opAt}
 	m.obs.Call(c)
 	o := m.newObject()
@@ -556,6 +562,7 @@ func (m *Machine) call(op string, callee Value, args []Value, kwargs Value) Valu
 
 // container copies items (which may alias the stack) into a new container.
 func (m *Machine) container(k Kind, items []Value) Value {
+	escape(items)
 	o := m.newObject()
 	o.N = int64(len(items))
 	if len(items) > 0 {
@@ -599,6 +606,7 @@ func (m *Machine) step(op byte) error {
 		if err != nil {
 			return err
 		}
+		escape([]Value{v})
 		m.res.Value = v
 		return errStop
 	case opMark:
@@ -886,6 +894,7 @@ func (m *Machine) step(op byte) error {
 		if err != nil {
 			return err
 		}
+		escape([]Value{pid})
 		o := m.newObject()
 		o.Args = m.values(1)
 		o.Args[0] = pid
@@ -941,6 +950,7 @@ func (m *Machine) fromMark(op byte, items []Value) Value {
 	case opFrozenSet:
 		return m.container(KFrozenSet, items)
 	}
+	escape(items)
 	o := m.newObject()
 	for i := 0; i+1 < len(items); i += 2 {
 		o.addPair(items[i], items[i+1])
@@ -952,6 +962,7 @@ func (m *Machine) fromMark(op byte, items []Value) Value {
 // added; on anything else the unpickler calls the object's extend, append or
 // add method, which is a call like any other.
 func (m *Machine) extend(op string, want Kind, items []Value) error {
+	escape(items)
 	t, err := m.top()
 	if err != nil {
 		return err
@@ -985,6 +996,7 @@ func lacksMethods(k Kind) bool {
 }
 
 func (m *Machine) setItems(op string, kv []Value) error {
+	escape(kv)
 	t, err := m.top()
 	if err != nil {
 		return err
@@ -1017,6 +1029,7 @@ func (m *Machine) build() error {
 	if err != nil {
 		return err
 	}
+	escape([]Value{state})
 	m.obs.Call(Call{Op: "BUILD", Callee: *t, Args: []Value{state}, Offset: m.opAt})
 	if t.O != nil && t.K != KTuple {
 		s := state
@@ -1074,9 +1087,10 @@ func (m *Machine) stackGlobal() error {
 	// The names are computed at load time: the import cannot be known
 	// statically, which is itself dynamic name resolution.
 	m.res.Imports++
-	imp := Import{Module: mod.String(), Name: name.String(), Offset: m.opAt, Op: "STACK_GLOBAL", Proto: m.proto, Dynamic: true}
+	o := &Object{Meta: &Meta{Module: mod.String(), Name: name.String()}}
+	imp := Import{Module: o.Module, Name: o.Name, Offset: m.opAt, Op: "STACK_GLOBAL", Proto: m.proto, Dynamic: true, Global: o}
 	m.obs.Import(imp)
-	return m.push(Value{K: KGlobal, O: &Object{Meta: &Meta{Module: imp.Module, Name: imp.Name}}})
+	return m.push(Value{K: KGlobal, O: o})
 }
 
 // checkNames rejects a module or name that is not a dotted Python

@@ -343,6 +343,8 @@ func screenSpecial(module, name string) bool {
 		return true
 	case strings.HasPrefix(module, "joblib.") || strings.Contains(module, ".joblib."):
 		return true // array wrappers
+	case ufuncCallee(module, name):
+		return true // calls of ufuncs are checked (isUfuncOnObject)
 	}
 	return false
 }

@@ -69,8 +69,13 @@ type Object struct {
 // for nested analysis.
 type Meta struct {
 	Module, Name string
-	Blob         []byte
-	Offset       int64 // where the blob's opcode starts
+	// Escaped is set on a global once it is used as data rather than as
+	// the callable of a call: put in a container, passed as an argument,
+	// given as BUILD state or returned. A getattr that only ever stands
+	// as the callee of a call is known to do nothing else.
+	Escaped bool
+	Blob    []byte
+	Offset  int64 // where the blob's opcode starts
 }
 
 // blob returns the kept bytes of a value's object, if any.
@@ -251,6 +256,15 @@ func quote(s string, full int64) string {
 		q += "..."
 	}
 	return q
+}
+
+// escape marks the globals among vs as used as data (see Meta.Escaped).
+func escape(vs []Value) {
+	for i := range vs {
+		if vs[i].K == KGlobal && vs[i].O != nil && vs[i].O.Meta != nil {
+			vs[i].O.Escaped = true
+		}
+	}
 }
 
 // argsOf flattens a call's argument value into a list for evidence.
