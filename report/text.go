@@ -140,7 +140,12 @@ func evidence(e finding.Evidence) string {
 	if e.Import != "" {
 		parts = append(parts, "import "+safe(e.Import))
 	}
-	if c := call(e); c != "" {
+	switch c := call(e); {
+	case e.Call == "" && len(e.Args) > 0:
+		// Arguments without a call are what a format analyser quotes
+		// (paths, names, references), not a call's arguments.
+		parts = append(parts, safeJoin(e.Args))
+	case c != "":
 		parts = append(parts, "call "+c)
 	}
 	if e.Detail != "" {
