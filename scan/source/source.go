@@ -129,7 +129,14 @@ func cacheTargets(snaps []hf.Snapshot) []scan.Target {
 		model := s.Repo + "@" + s.Revision
 		for _, f := range s.Files {
 			name := filepath.Join(s.Dir, filepath.FromSlash(f.Path))
-			t := scan.Target{Name: name, Model: model, Dir: filepath.Dir(name), Roots: []string{filepath.Join(filepath.Dir(filepath.Dir(s.Dir)), "blobs")}}
+			// Read the blob the link resolves to, under the name users know.
+			t := scan.Target{Name: name}
+			if f.Real != "" {
+				t = scan.LocalFile(f.Real)
+				t.Name = name
+			}
+			t.Model, t.Dir = model, filepath.Dir(name)
+			t.Roots = []string{filepath.Join(filepath.Dir(filepath.Dir(s.Dir)), "blobs")}
 			switch {
 			case f.Limit:
 				t.Findings = []finding.Finding{finding.New(finding.LimitReached, finding.Location{Path: name, Offset: -1},
@@ -137,27 +144,11 @@ func cacheTargets(snaps []hf.Snapshot) []scan.Target {
 			case f.Real == "":
 				t.Findings = []finding.Finding{finding.New(finding.ArchiveLinkEscape, finding.Location{Path: name, Offset: -1},
 					fmt.Sprintf("cache entry %q of %s is not read: %s", f.Path, model, f.Problem), finding.Evidence{Detail: f.Problem})}
-			default:
-				real := f.Real
-				t.Open = func(context.Context) (io.ReaderAt, int64, io.Closer, error) { return openFile(real) }
 			}
 			out = append(out, t)
 		}
 	}
 	return out
-}
-
-func openFile(path string) (io.ReaderAt, int64, io.Closer, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, 0, nil, fmt.Errorf("cannot open: %w", errors.Unwrap(err))
-	}
-	st, err := f.Stat()
-	if err != nil {
-		f.Close()
-		return nil, 0, nil, err
-	}
-	return f, st.Size(), f, nil
 }
 
 // remote resolves an hf:// reference to its commit and lists its files;
