@@ -128,8 +128,7 @@ func (j *job) inspectAt(r io.ReaderAt, size int64, member []string, depth int, r
 	// user block holds.
 	var userBlock bool
 	if k != kindHDF5 && ro != roleStorage {
-		off, ok := hdf5.Offset(r, size)
-		userBlock = ok && off > 0
+		userBlock = j.hasUserBlock(k, r, size, head, member)
 		if userBlock && k == kindUnknown {
 			k, userBlock = kindHDF5, false
 		}
@@ -158,6 +157,27 @@ func (j *job) inspectKind(k kind, r io.ReaderAt, size int64, member []string, de
 		return j.randomAccess(k, r, size, member)
 	}
 	return j.inspectStream(io.NewSectionReader(r, 0, size), size, member, depth, ro)
+}
+
+// hasUserBlock looks for an HDF5 superblock after a user block. Offsets
+// within the head cost nothing; the search further into the file (up to
+// one read per doubling of the size) is made where h5py would be the
+// loader: content of no other format, or an HDF5 or Keras name. Remote
+// files pay a request per read, so a safetensors or GGUF file is not
+// searched end to end.
+func (j *job) hasUserBlock(k kind, r io.ReaderAt, size int64, head []byte, member []string) bool {
+	if hdf5UserBlock(head) {
+		return true
+	}
+	switch strings.ToLower(path.Ext(j.name(member))) {
+	case ".h5", ".hdf5", ".hdf", ".he5", ".keras":
+	default:
+		if k != kindUnknown {
+			return false
+		}
+	}
+	off, ok := hdf5.Offset(r, size)
+	return ok && off > 0
 }
 
 // userBlockHDF5 scans the HDF5 part of a file whose user block holds
