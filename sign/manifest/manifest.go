@@ -1,0 +1,521 @@
+// Package manifest implements the serialization half of the OpenSSF model
+// signing format (the reference is the Python package model_signing v1.x):
+// it turns a model folder or file into a sorted list of resources with their
+// digests and renders the in-toto Statement v1 that gets signed.
+//
+// Only hash type sha256 is implemented. Two methods exist:
+//
+//   - "files": one resource per regular file, named by its slash-separated path
+//     relative to the model root (a single-file model yields one resource named
+//     "."), digest = plain sha256 of the whole file. Empty files are listed with
+//     the digest of the empty string.
+//   - "shards": every file is cut into ShardSize-byte pieces, resource names are
+//     "path:start:end" (end exclusive) and the algorithm is
+//     "sha256-sharded-<ShardSize>". Empty files produce no resources.
+//
+// Resources are ordered like the reference orders them: by path components
+// (so "a/b" < "a-b" < "a.b"), then by numeric shard start. The subject digest
+// is sha256 over the concatenation of the raw resource digests in that order.
+package manifest
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+)
+
+// Format constants shared with the reference implementation.
+const (
+	StatementType = "https://in-toto.io/Statement/v1"
+	PredicateType = "https://model_signing/signature/v1.0"
+	PayloadType   = "application/vnd.in-toto+json"
+
+	MethodFiles  = "files"
+	MethodShards = "shards"
+	HashSHA256   = "sha256"
+
+	// DefaultShardSize is the reference's default shard size.
+	DefaultShardSize int64 = 1_000_000_000
+)
+
+// DefaultIgnorePaths are always ignored (relative to the model root).
+var DefaultIgnorePaths = []string{".git", ".gitattributes", ".github", ".gitignore"}
+
+// Resource is one signed item: a file (files mode) or a shard (shards mode).
+type Resource struct {
+	Name, Algorithm string
+	Digest          []byte
+}
+
+// Manifest is the serialized description of a model.
+type Manifest struct {
+	Method        string // "files" | "shards"
+	HashType      string
+	ShardSize     int64 // only meaningful for "shards"
+	AllowSymlinks bool
+	IgnorePaths   []string // recorded as serialization.ignore_paths when non-empty
+	Resources     []Resource
+	ModelName     string // in-toto subject name: base name of the model folder or file
+}
+
+// Options controls Build.
+type Options struct {
+	// Method is "files" (default when empty) or "shards".
+	Method string
+	// ShardSize is the shard length in bytes for "shards" (default 1,000,000,000).
+	ShardSize int64
+	// IgnorePaths are slash- or OS-separated paths relative to the model root;
+	// a path ignores itself and everything below it. DefaultIgnorePaths are
+	// always added.
+	IgnorePaths []string
+	// AllowSymlinks makes Build follow symbolic links to regular files. When
+	// false, any symlink in the model is an error naming the link.
+	AllowSymlinks bool
+	// Workers bounds the hashing pool (0 = GOMAXPROCS).
+	Workers int
+	// SplitSize is accepted for API stability but has no effect on digests or
+	// on work splitting: in "files" mode a file's digest must be the plain
+	// sha256 of the whole file, which cannot be computed from parallel pieces,
+	// so parallelism in "files" mode is across files only (largest files are
+	// scheduled first). In "shards" mode every shard is already an independent
+	// unit of work, so large files are hashed in parallel pieces of ShardSize.
+	SplitSize int64
+}
+
+type fileItem struct {
+	rel  string // slash path relative to root, "." for a single-file model
+	abs  string
+	size int64
+}
+
+type job struct {
+	idx        int
+	file       *fileItem
+	start, end int64
+}
+
+const readBufSize = 1 << 20
+
+// Build walks path (a folder or a single file) and hashes it into a Manifest.
+func Build(ctx context.Context, root string, opt Options) (*Manifest, error) {
+	method := opt.Method
+	if method == "" {
+		method = MethodFiles
+	}
+	shardSize := opt.ShardSize
+	switch method {
+	case MethodFiles:
+		shardSize = 0
+	case MethodShards:
+		if shardSize == 0 {
+			shardSize = DefaultShardSize
+		}
+		if shardSize < 0 {
+			return nil, fmt.Errorf("manifest: invalid shard size %d", shardSize)
+		}
+	default:
+		return nil, fmt.Errorf("manifest: unknown method %q", method)
+	}
+	ignores, err := normalizeIgnores(opt.IgnorePaths)
+	if err != nil {
+		return nil, err
+	}
+
+	root = filepath.Clean(root)
+	st, err := os.Lstat(root)
+	if err != nil {
+		return nil, fmt.Errorf("manifest: %w", err)
+	}
+	if st.Mode()&fs.ModeSymlink != 0 {
+		if !opt.AllowSymlinks {
+			return nil, fmt.Errorf("manifest: model path %s is a symbolic link and symlinks are not allowed", root)
+		}
+		if st, err = os.Stat(root); err != nil {
+			return nil, fmt.Errorf("manifest: %w", err)
+		}
+	}
+	name := filepath.Base(root)
+	if abs, err := filepath.Abs(root); err == nil {
+		name = filepath.Base(abs)
+	}
+
+	var files []*fileItem
+	switch {
+	case st.Mode().IsRegular():
+		files = []*fileItem{{rel: ".", abs: root, size: st.Size()}}
+	case st.IsDir():
+		files, err = walk(ctx, root, ignores, opt.AllowSymlinks)
+		if err != nil {
+			return nil, err
+		}
+		sort.Slice(files, func(i, j int) bool { return ComparePaths(files[i].rel, files[j].rel) < 0 })
+	default:
+		return nil, fmt.Errorf("manifest: %s is neither a regular file nor a directory", root)
+	}
+
+	// Plan the work: one job per resource, in payload order.
+	var jobs []job
+	for _, f := range files {
+		if method == MethodFiles {
+			jobs = append(jobs, job{idx: len(jobs), file: f, start: 0, end: f.size})
+			continue
+		}
+		for s := int64(0); s < f.size; s += shardSize {
+			e := min(s+shardSize, f.size)
+			jobs = append(jobs, job{idx: len(jobs), file: f, start: s, end: e})
+		}
+	}
+
+	digests, err := hashAll(ctx, jobs, opt.Workers)
+	if err != nil {
+		return nil, err
+	}
+
+	m := &Manifest{
+		Method:        method,
+		HashType:      HashSHA256,
+		ShardSize:     shardSize,
+		AllowSymlinks: opt.AllowSymlinks,
+		IgnorePaths:   ignores,
+		ModelName:     name,
+		Resources:     make([]Resource, len(jobs)),
+	}
+	alg := HashSHA256
+	if method == MethodShards {
+		alg = shardAlgorithm(shardSize)
+	}
+	for i, j := range jobs {
+		n := j.file.rel
+		if method == MethodShards {
+			n = fmt.Sprintf("%s:%d:%d", j.file.rel, j.start, j.end)
+		}
+		m.Resources[i] = Resource{Name: n, Algorithm: alg, Digest: digests[i]}
+	}
+	return m, nil
+}
+
+func shardAlgorithm(size int64) string { return "sha256-sharded-" + strconv.FormatInt(size, 10) }
+
+func normalizeIgnores(extra []string) ([]string, error) {
+	seen := map[string]bool{}
+	var out []string
+	for _, p := range append(append([]string{}, DefaultIgnorePaths...), extra...) {
+		p = path.Clean(filepath.ToSlash(p))
+		if p == "." || p == "" || path.IsAbs(p) || p == ".." || strings.HasPrefix(p, "../") {
+			return nil, fmt.Errorf("manifest: ignore path %q must be relative to the model root", p)
+		}
+		if !seen[p] {
+			seen[p] = true
+			out = append(out, p)
+		}
+	}
+	sort.Strings(out)
+	return out, nil
+}
+
+func ignored(rel string, ignores []string) bool {
+	for _, ig := range ignores {
+		if rel == ig || strings.HasPrefix(rel, ig+"/") {
+			return true
+		}
+	}
+	return false
+}
+
+func walk(ctx context.Context, root string, ignores []string, allowSymlinks bool) ([]*fileItem, error) {
+	var out []*fileItem
+	var rec func(dirAbs, dirRel string) error
+	rec = func(dirAbs, dirRel string) error {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		entries, err := os.ReadDir(dirAbs)
+		if err != nil {
+			return fmt.Errorf("manifest: %w", err)
+		}
+		for _, e := range entries {
+			rel := e.Name()
+			if dirRel != "" {
+				rel = dirRel + "/" + e.Name()
+			}
+			if ignored(rel, ignores) {
+				continue
+			}
+			abs := filepath.Join(dirAbs, e.Name())
+			mode := e.Type()
+			if mode&fs.ModeSymlink != 0 {
+				if !allowSymlinks {
+					return fmt.Errorf("manifest: %s is a symbolic link and symlinks are not allowed", rel)
+				}
+				st, err := os.Stat(abs)
+				if err != nil {
+					return fmt.Errorf("manifest: symbolic link %s: %w", rel, err)
+				}
+				if !st.Mode().IsRegular() {
+					return fmt.Errorf("manifest: symbolic link %s does not point to a regular file", rel)
+				}
+				out = append(out, &fileItem{rel: rel, abs: abs, size: st.Size()})
+				continue
+			}
+			switch {
+			case mode.IsDir():
+				if err := rec(abs, rel); err != nil {
+					return err
+				}
+			case mode.IsRegular():
+				info, err := e.Info()
+				if err != nil {
+					return fmt.Errorf("manifest: %w", err)
+				}
+				out = append(out, &fileItem{rel: rel, abs: abs, size: info.Size()})
+			default:
+				return fmt.Errorf("manifest: %s is not a regular file, directory or symlink", rel)
+			}
+		}
+		return nil
+	}
+	if err := rec(root, ""); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// ComparePaths orders slash-separated relative paths by their components,
+// like Python's pathlib ordering used by the reference: "a/b" < "a-b" < "a.b".
+func ComparePaths(a, b string) int {
+	for {
+		ai, bi := strings.IndexByte(a, '/'), strings.IndexByte(b, '/')
+		ah, bh := a, b
+		if ai >= 0 {
+			ah = a[:ai]
+		}
+		if bi >= 0 {
+			bh = b[:bi]
+		}
+		if c := strings.Compare(ah, bh); c != 0 {
+			return c
+		}
+		switch {
+		case ai < 0 && bi < 0:
+			return 0
+		case ai < 0:
+			return -1
+		case bi < 0:
+			return 1
+		}
+		a, b = a[ai+1:], b[bi+1:]
+	}
+}
+
+func hashAll(ctx context.Context, jobs []job, workers int) ([][]byte, error) {
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	workers = max(1, min(workers, len(jobs)))
+	out := make([][]byte, len(jobs))
+	if len(jobs) == 0 {
+		return out, nil
+	}
+	// Schedule the largest pieces first for better balance.
+	order := make([]int, len(jobs))
+	for i := range order {
+		order[i] = i
+	}
+	sort.SliceStable(order, func(x, y int) bool {
+		return jobs[order[x]].end-jobs[order[x]].start > jobs[order[y]].end-jobs[order[y]].start
+	})
+
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	ch := make(chan int)
+	var (
+		wg       sync.WaitGroup
+		errOnce  sync.Once
+		firstErr error
+	)
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			h := &hasher{buf: make([]byte, readBufSize)}
+			defer h.close()
+			for i := range ch {
+				d, err := h.hash(ctx, jobs[i])
+				if err != nil {
+					errOnce.Do(func() { firstErr = err; cancel() })
+					continue
+				}
+				out[i] = d
+			}
+		}()
+	}
+feed:
+	for _, i := range order {
+		select {
+		case ch <- i:
+		case <-ctx.Done():
+			break feed
+		}
+	}
+	close(ch)
+	wg.Wait()
+	if firstErr != nil {
+		return nil, firstErr
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// hasher is per-worker state: a read buffer and the last opened file.
+type hasher struct {
+	buf  []byte
+	path string
+	f    *os.File
+}
+
+func (h *hasher) close() {
+	if h.f != nil {
+		_ = h.f.Close()
+		h.f = nil
+	}
+}
+
+func (h *hasher) hash(ctx context.Context, j job) ([]byte, error) {
+	if h.f == nil || h.path != j.file.abs {
+		h.close()
+		f, err := os.Open(j.file.abs)
+		if err != nil {
+			return nil, fmt.Errorf("manifest: %w", err)
+		}
+		h.f, h.path = f, j.file.abs
+	}
+	s := sha256.New()
+	for off := j.start; off < j.end; {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		n := int(min(int64(len(h.buf)), j.end-off))
+		r, err := h.f.ReadAt(h.buf[:n], off)
+		s.Write(h.buf[:r])
+		off += int64(r)
+		if err != nil {
+			if errors.Is(err, io.EOF) && off < j.end {
+				return nil, fmt.Errorf("manifest: %s shrank while hashing", j.file.rel)
+			}
+			if !errors.Is(err, io.EOF) {
+				return nil, fmt.Errorf("manifest: %s: %w", j.file.rel, err)
+			}
+		}
+	}
+	return s.Sum(nil), nil
+}
+
+// SubjectDigest is sha256 over the concatenated raw resource digests, in
+// payload (Resources) order.
+func (m *Manifest) SubjectDigest() []byte {
+	s := sha256.New()
+	for _, r := range m.Resources {
+		s.Write(r.Digest)
+	}
+	return s.Sum(nil)
+}
+
+// shardSizeJSON marshals as a float with a ".0" suffix (like the reference's
+// 1000000000.0) and unmarshals from an integer or an integral float.
+type shardSizeJSON int64
+
+func (s shardSizeJSON) MarshalJSON() ([]byte, error) {
+	return []byte(strconv.FormatInt(int64(s), 10) + ".0"), nil
+}
+
+type jsonStatement struct {
+	Type          string        `json:"_type"`
+	Subject       []jsonSubject `json:"subject"`
+	PredicateType string        `json:"predicateType"`
+	Predicate     jsonPredicate `json:"predicate"`
+}
+
+type jsonSubject struct {
+	Name   string            `json:"name"`
+	Digest map[string]string `json:"digest"`
+}
+
+type jsonPredicate struct {
+	Serialization jsonSerialization `json:"serialization"`
+	Resources     []jsonResource    `json:"resources"`
+}
+
+type jsonSerialization struct {
+	Method        string         `json:"method"`
+	HashType      string         `json:"hash_type"`
+	AllowSymlinks bool           `json:"allow_symlinks"`
+	ShardSize     *shardSizeJSON `json:"shard_size,omitempty"`
+	IgnorePaths   []string       `json:"ignore_paths,omitempty"`
+}
+
+type jsonResource struct {
+	Algorithm string `json:"algorithm"`
+	Digest    string `json:"digest"`
+	Name      string `json:"name"`
+}
+
+// Statement renders the in-toto Statement v1 payload. Layout follows what the
+// reference v1.0.x emits: two-space indentation; keys _type, subject,
+// predicateType, predicate; serialization {method, hash_type, allow_symlinks,
+// shard_size (shards only, as a float such as 8.0), ignore_paths (when
+// non-empty; v1.0.x never wrote it, v1.1.x writes it in set order)};
+// resources {algorithm, digest, name}. v1.1.x emits keys in other orders,
+// which is irrelevant to JSON equality.
+func (m *Manifest) Statement() ([]byte, error) {
+	if m.Method != MethodFiles && m.Method != MethodShards {
+		return nil, fmt.Errorf("manifest: unknown method %q", m.Method)
+	}
+	st := jsonStatement{
+		Type: StatementType,
+		Subject: []jsonSubject{{
+			Name:   m.ModelName,
+			Digest: map[string]string{HashSHA256: hex.EncodeToString(m.SubjectDigest())},
+		}},
+		PredicateType: PredicateType,
+		Predicate: jsonPredicate{
+			Serialization: jsonSerialization{
+				Method:        m.Method,
+				HashType:      m.HashType,
+				AllowSymlinks: m.AllowSymlinks,
+				IgnorePaths:   m.IgnorePaths,
+			},
+			Resources: make([]jsonResource, len(m.Resources)),
+		},
+	}
+	if m.Method == MethodShards {
+		s := shardSizeJSON(m.ShardSize)
+		st.Predicate.Serialization.ShardSize = &s
+	}
+	for i, r := range m.Resources {
+		st.Predicate.Resources[i] = jsonResource{Algorithm: r.Algorithm, Digest: hex.EncodeToString(r.Digest), Name: r.Name}
+	}
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(st); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
+}
