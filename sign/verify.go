@@ -1,0 +1,153 @@
+// Package sign signs and verifies models with the OpenSSF model signing
+// format (the reference is the Python package model_signing v1.x) using an
+// ECDSA key pair. It ties package manifest (what is signed) to package bundle
+// (how it is signed); the command line only wires flags to it.
+package sign
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path"
+	"path/filepath"
+	"strings"
+
+	"github.com/modelward/modelward/sign/bundle"
+	"github.com/modelward/modelward/sign/manifest"
+)
+
+// ErrMismatch: the signature is valid but the model on disk differs from
+// what was signed (files missing, changed or, unless ignored, extra).
+var ErrMismatch = errors.New("model does not match its signature")
+
+// KeyOptions controls SignWithKey and VerifyWithKey.
+type KeyOptions struct {
+	// Signature is the path of the signature file. When it lies inside the
+	// model folder it is never hashed.
+	Signature string
+	// IgnorePaths are paths relative to the model root that are not hashed
+	// (a path ignores itself and everything below it).
+	IgnorePaths []string
+	// IgnoreUnsignedFiles (verify only): files present in the model but not
+	// in the signature are reported in Result.Extra but are not an error.
+	IgnoreUnsignedFiles bool
+	// ShardSize (sign only): when > 0 the model is hashed with the "shards"
+	// method in pieces of this many bytes; otherwise with "files".
+	ShardSize int64
+}
+
+// Result lists the differences between the signed manifest and the model.
+// Names are resource names: file paths relative to the model root ("." for
+// a single-file model), or "path:start:end" for sharded signatures.
+type Result struct {
+	Missing, Extra, Changed []string
+}
+
+// ignores returns opt.IgnorePaths plus the signature file's path relative
+// to modelPath when it lies inside it.
+func ignores(modelPath string, opt KeyOptions) []string {
+	out := append([]string{}, opt.IgnorePaths...)
+	if opt.Signature == "" {
+		return out
+	}
+	root, err1 := filepath.Abs(modelPath)
+	sig, err2 := filepath.Abs(opt.Signature)
+	if err1 != nil || err2 != nil {
+		return out
+	}
+	rel, err := filepath.Rel(root, sig)
+	if err != nil || rel == "." || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+		return out
+	}
+	return append(out, filepath.ToSlash(rel))
+}
+
+// SignWithKey hashes the model at modelPath (a folder or a single file),
+// ignoring the signature file and opt.IgnorePaths (recorded in the
+// statement's ignore_paths), and signs the statement with the PEM ECDSA
+// private key. It returns the Sigstore bundle JSON; the caller writes it.
+func SignWithKey(ctx context.Context, modelPath string, keyPEM []byte, opt KeyOptions) ([]byte, error) {
+	key, err := bundle.LoadPrivateKeyPEM(keyPEM)
+	if err != nil {
+		return nil, err
+	}
+	mo := manifest.Options{Method: manifest.MethodFiles, IgnorePaths: ignores(modelPath, opt)}
+	if opt.ShardSize > 0 {
+		mo.Method, mo.ShardSize = manifest.MethodShards, opt.ShardSize
+	} else if opt.ShardSize < 0 {
+		return nil, fmt.Errorf("sign: invalid shard size %d", opt.ShardSize)
+	}
+	m, err := manifest.Build(ctx, modelPath, mo)
+	if err != nil {
+		return nil, err
+	}
+	st, err := m.Statement()
+	if err != nil {
+		return nil, err
+	}
+	return bundle.SignKey(st, key, nil)
+}
+
+// VerifyWithKey checks bundleJSON against the PEM ECDSA public key, then
+// hashes the model with the signed method, shard size and ignore paths
+// (plus the signature file and opt.IgnorePaths) and compares it with the
+// signed manifest. Errors wrap bundle.ErrWrongKey, bundle.ErrMalformed or
+// bundle.ErrUnsupported for signature problems and ErrMismatch (with the
+// Result filled in) when the model differs; anything else is an I/O error.
+func VerifyWithKey(ctx context.Context, modelPath string, bundleJSON, pubPEM []byte, opt KeyOptions) (*Result, error) {
+	pub, err := bundle.LoadPublicKeyPEM(pubPEM)
+	if err != nil {
+		return nil, err
+	}
+	payload, err := bundle.VerifyKey(bundleJSON, pub)
+	if err != nil {
+		return nil, err
+	}
+	want, err := manifest.ParseStatement(payload)
+	if err != nil {
+		if errors.Is(err, bundle.ErrMalformed) || errors.Is(err, bundle.ErrUnsupported) {
+			return nil, err
+		}
+		class := bundle.ErrMalformed
+		if msg := err.Error(); strings.Contains(msg, "unsupported") || strings.Contains(msg, "unknown serialization method") {
+			class = bundle.ErrUnsupported
+		}
+		return nil, fmt.Errorf("%w: signed statement: %v", class, err)
+	}
+	ig := ignores(modelPath, opt)
+	for _, p := range want.IgnorePaths {
+		// Only paths inside the model can match anything; others (absolute
+		// paths some signers record) are dropped rather than rejected.
+		c := path.Clean(filepath.ToSlash(p))
+		if c == "." || c == ".." || path.IsAbs(c) || filepath.IsAbs(p) || strings.HasPrefix(c, "../") {
+			continue
+		}
+		ig = append(ig, c)
+	}
+	got, err := manifest.Build(ctx, modelPath, manifest.Options{
+		Method:        want.Method,
+		ShardSize:     want.ShardSize,
+		AllowSymlinks: want.AllowSymlinks,
+		IgnorePaths:   ig,
+	})
+	if err != nil {
+		return nil, err
+	}
+	res := &Result{}
+	res.Missing, res.Extra, res.Changed = want.Equal(got)
+	var parts []string
+	add := func(what string, names []string) {
+		if len(names) > 0 {
+			parts = append(parts, what+": "+strings.Join(names, ", "))
+		}
+	}
+	add("missing", res.Missing)
+	add("changed", res.Changed)
+	if !opt.IgnoreUnsignedFiles {
+		add("not signed", res.Extra)
+	}
+	if len(parts) > 0 {
+		return res, fmt.Errorf("%w: %s", ErrMismatch, strings.Join(parts, "; "))
+	}
+	return res, nil
+}
