@@ -103,6 +103,12 @@ func VerifyWithKey(ctx context.Context, modelPath string, bundleJSON, pubPEM []b
 	if err != nil {
 		return nil, err
 	}
+	return compareModel(ctx, modelPath, payload, opt)
+}
+
+// compareModel parses the verified statement and compares the model with
+// it (the same steps as the tail of VerifyWithKey).
+func compareModel(ctx context.Context, modelPath string, payload []byte, opt KeyOptions) (*Result, error) {
 	want, err := manifest.ParseStatement(payload)
 	if err != nil {
 		if errors.Is(err, bundle.ErrMalformed) || errors.Is(err, bundle.ErrUnsupported) {
@@ -116,8 +122,6 @@ func VerifyWithKey(ctx context.Context, modelPath string, bundleJSON, pubPEM []b
 	}
 	ig := ignores(modelPath, opt)
 	for _, p := range want.IgnorePaths {
-		// Only paths inside the model can match anything; others (absolute
-		// paths some signers record) are dropped rather than rejected.
 		c := path.Clean(filepath.ToSlash(p))
 		if c == "." || c == ".." || path.IsAbs(c) || filepath.IsAbs(p) || strings.HasPrefix(c, "../") {
 			continue

@@ -107,8 +107,9 @@ func newSignCmd() *cobra.Command {
 		Use:   "sign",
 		Short: "Sign models (OpenSSF model signing format)",
 		Long: `Sign a model folder or file with the OpenSSF model signing format, compatible
-with the reference tool model_signing v1.x. The only method so far is
-"key" (an ECDSA P-256, P-384 or P-521 private key in PEM).`,
+with the reference tool model_signing v1.x. Methods: "key" (an ECDSA P-256,
+P-384 or P-521 private key in PEM) and "certificate" (the same with its
+X.509 certificate chain).`,
 	}
 	var (
 		keyFile, sigFile string
@@ -157,8 +158,73 @@ accepted.`,
 	fl.Int64Var(&shardSize, "shard-size", 0, `hash shards of this many bytes (method "shards"); 0 hashes whole files`)
 	fl.SetNormalizeFunc(underscoreAliases)
 	_ = key.MarkFlagRequired("private-key")
-	cmd.AddCommand(key)
+	cmd.AddCommand(key, newSignCertificateCmd())
 	return cmd
+}
+
+func newSignCertificateCmd() *cobra.Command {
+	var (
+		keyFile, certFile, sigFile string
+		chain, ignore              []string
+		shardSize                  int64
+	)
+	c := &cobra.Command{
+		Use:   "certificate MODEL --private-key KEY --signing-certificate CERT [--certificate-chain CHAIN]...",
+		Short: "Sign a model with an ECDSA private key and its X.509 certificate",
+		Long: `Hash MODEL like 'sign key' and sign the statement with the PEM private key
+whose certificate is --signing-certificate (PEM; it should list the
+code-signing extended key usage). The certificates of --certificate-chain
+(PEM files, repeatable; the intermediates, leaf side first) are written into
+the bundle after the signing certificate, as model_signing v1.1 does, so a
+verifier needs only the root. The reference's spellings --private_key,
+--signing_certificate, --certificate_chain and --ignore_paths are accepted.`,
+		Example: `  modelward sign certificate ./my-model --private-key key.pem --signing-certificate cert.pem --certificate-chain int-ca.pem`,
+		Args:    exactlyOne("sign certificate needs one MODEL (see 'modelward sign certificate --help')"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			model := args[0]
+			if sigFile == "" {
+				sigFile = defaultSignature(model)
+			}
+			keyPEM, err := os.ReadFile(keyFile)
+			if err != nil {
+				return usageErr("reading the private key: %v", err)
+			}
+			leafPEM, err := os.ReadFile(certFile)
+			if err != nil {
+				return usageErr("reading the signing certificate: %v", err)
+			}
+			var chainPEM [][]byte
+			for _, f := range chain {
+				b, err := os.ReadFile(f)
+				if err != nil {
+					return usageErr("reading the certificate chain: %v", err)
+				}
+				chainPEM = append(chainPEM, b)
+			}
+			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt)
+			defer stop()
+			b, err := sign.SignWithCertificate(ctx, model, keyPEM, leafPEM, chainPEM, sign.KeyOptions{Signature: sigFile, IgnorePaths: ignore, ShardSize: shardSize})
+			if err != nil {
+				return usageErr("signing %s: %v", model, err)
+			}
+			if err := os.WriteFile(sigFile, b, 0o644); err != nil {
+				return usageErr("writing the signature: %v", err)
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "signed %s: signature written to %s\n", report.Terminal(model), report.Terminal(sigFile))
+			return nil
+		},
+	}
+	fl := c.Flags()
+	fl.StringVar(&keyFile, "private-key", "", "PEM file holding the ECDSA private key (required)")
+	fl.StringVar(&certFile, "signing-certificate", "", "PEM certificate of the private key (required)")
+	fl.StringArrayVar(&chain, "certificate-chain", nil, "PEM file of intermediate certificates to include (repeatable)")
+	fl.StringVar(&sigFile, "signature", "", "where to write the signature (default MODEL/model.sig, or MODEL.sig for a single file)")
+	fl.StringArrayVar(&ignore, "ignore-paths", nil, "path relative to MODEL not to sign (repeatable)")
+	fl.Int64Var(&shardSize, "shard-size", 0, `hash shards of this many bytes (method "shards"); 0 hashes whole files`)
+	fl.SetNormalizeFunc(underscoreAliases)
+	_ = c.MarkFlagRequired("private-key")
+	_ = c.MarkFlagRequired("signing-certificate")
+	return c
 }
 
 func newVerifyCmd() *cobra.Command {
@@ -166,8 +232,8 @@ func newVerifyCmd() *cobra.Command {
 		Use:   "verify",
 		Short: "Verify model signatures (OpenSSF model signing format)",
 		Long: `Verify a model against an OpenSSF model signing signature, as written by
-'modelward sign' or the reference tool model_signing v1.x. The only method
-so far is "key" (an ECDSA public key in PEM).`,
+'modelward sign' or the reference tool model_signing v1.x. Methods: "key"
+(an ECDSA public key in PEM) and "certificate" (trusted root certificates).`,
 	}
 	var (
 		keyFile, sigFile string
@@ -202,8 +268,66 @@ read. The reference's spellings --public_key, --ignore_paths and
 	fl.BoolVar(&ignoreUnsigned, "ignore-unsigned-files", false, "accept files in MODEL that the signature does not list")
 	fl.SetNormalizeFunc(underscoreAliases)
 	_ = key.MarkFlagRequired("public-key")
-	cmd.AddCommand(key)
+	cmd.AddCommand(key, newVerifyCertificateCmd())
 	return cmd
+}
+
+func newVerifyCertificateCmd() *cobra.Command {
+	var (
+		sigFile        string
+		roots, ignore  []string
+		ignoreUnsigned bool
+	)
+	c := &cobra.Command{
+		Use:   "certificate MODEL --certificate-chain ROOTS",
+		Short: "Verify a model's certificate signature against trusted root certificates",
+		Long: `Check that the signing certificate in the signature (--signature, default
+as for 'verify key') chains, through the intermediates in the bundle, to a
+root certificate of --certificate-chain (PEM files, repeatable: the CA),
+that every certificate allows code signing (the signing certificate must
+list it explicitly) and is valid now, and that the signature verifies with
+the certificate's ECDSA key; then compare MODEL as 'verify key' does.
+Bundles carry no trusted timestamp, so an expired signing certificate is
+rejected.
+
+Exit status: 0 verified; 1 the model does not match its signature; 3 the
+certificate is untrusted, expired or not yet valid, or the signature does
+not verify with its key; 2 a usage error, a malformed or unsupported
+signature, or a file that could not be read.`,
+		Example: `  modelward verify certificate ./my-model --certificate-chain ca-cert.pem`,
+		Args:    exactlyOne("verify certificate needs one MODEL (see 'modelward verify certificate --help')"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			model := args[0]
+			if sigFile == "" {
+				sigFile = defaultSignature(model)
+			}
+			var rootsPEM [][]byte
+			for _, f := range roots {
+				b, err := os.ReadFile(f)
+				if err != nil {
+					return usageErr("reading the root certificates: %v", err)
+				}
+				rootsPEM = append(rootsPEM, b)
+			}
+			bun, err := readLimited(sigFile, bundle.MaxBundleSize)
+			if err != nil {
+				return usageErr("reading the signature: %v", err)
+			}
+			opt := sign.KeyOptions{Signature: sigFile, IgnorePaths: ignore, IgnoreUnsignedFiles: ignoreUnsigned}
+			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt)
+			defer stop()
+			res, err := sign.VerifyWithCertificate(ctx, model, bun, rootsPEM, sign.CertOptions{KeyOptions: opt})
+			return reportVerify(cmd, model, sigFile, res, err, opt)
+		},
+	}
+	fl := c.Flags()
+	fl.StringArrayVar(&roots, "certificate-chain", nil, "PEM file of trusted root certificates (required, repeatable)")
+	fl.StringVar(&sigFile, "signature", "", "signature to verify (default MODEL/model.sig, or MODEL.sig for a single file)")
+	fl.StringArrayVar(&ignore, "ignore-paths", nil, "path relative to MODEL not to check (repeatable)")
+	fl.BoolVar(&ignoreUnsigned, "ignore-unsigned-files", false, "accept files in MODEL that the signature does not list")
+	fl.SetNormalizeFunc(underscoreAliases)
+	_ = c.MarkFlagRequired("certificate-chain")
+	return c
 }
 
 func runVerifyKey(cmd *cobra.Command, model, keyFile, sigFile string, opt sign.KeyOptions) error {
@@ -222,6 +346,13 @@ func runVerifyKey(cmd *cobra.Command, model, keyFile, sigFile string, opt sign.K
 	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt)
 	defer stop()
 	res, err := sign.VerifyWithKey(ctx, model, bun, pem, opt)
+	return reportVerify(cmd, model, sigFile, res, err, opt)
+}
+
+// reportVerify prints the outcome of a verification and maps it to the
+// exit status: 0 verified, 1 mismatch, 3 wrong key / untrusted / expired
+// certificate, 2 anything else.
+func reportVerify(cmd *cobra.Command, model, sigFile string, res *sign.Result, err error, opt sign.KeyOptions) error {
 	stderr := cmd.ErrOrStderr()
 	switch {
 	case err == nil:
@@ -243,7 +374,7 @@ func runVerifyKey(cmd *cobra.Command, model, keyFile, sigFile string, opt sign.K
 			list("not signed", res.Extra)
 		}
 		return &statusError{exitFindings, err}
-	case errors.Is(err, bundle.ErrWrongKey):
+	case errors.Is(err, bundle.ErrWrongKey), errors.Is(err, bundle.ErrUntrusted), errors.Is(err, bundle.ErrExpired):
 		fmt.Fprintf(stderr, "modelward: %s: %s\n", report.Terminal(sigFile), report.Terminal(err.Error()))
 		return &statusError{exitWrongKey, err}
 	default:

@@ -1,8 +1,9 @@
 // Package bundle reads and writes Sigstore bundles (media type
 // application/vnd.dev.sigstore.bundle.v0.3+json) that carry a DSSE envelope,
 // the container the OpenSSF model signing reference (Python model_signing
-// v1.x) uses for model signatures. Only key-based ECDSA signatures are
-// signed and verified here; certificate material is kept as raw JSON.
+// v1.x) uses for model signatures. ECDSA signatures made with a plain key
+// (key.go) or with a key certified by an X.509 chain (cert.go) are signed
+// and verified here; Sigstore keyless bundles are not yet verified.
 package bundle
 
 import (
