@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/modelward/modelward/sign/bundle"
-	"github.com/modelward/modelward/sign/manifest"
 )
 
 // CertOptions controls VerifyWithCertificate.
@@ -29,17 +28,7 @@ func SignWithCertificate(ctx context.Context, modelPath string, keyPEM, leafPEM 
 	if err != nil {
 		return nil, err
 	}
-	mo := manifest.Options{Method: manifest.MethodFiles, IgnorePaths: ignores(modelPath, opt)}
-	if opt.ShardSize > 0 {
-		mo.Method, mo.ShardSize = manifest.MethodShards, opt.ShardSize
-	} else if opt.ShardSize < 0 {
-		return nil, fmt.Errorf("sign: invalid shard size %d", opt.ShardSize)
-	}
-	m, err := manifest.Build(ctx, modelPath, mo)
-	if err != nil {
-		return nil, err
-	}
-	st, err := m.Statement()
+	st, err := statement(ctx, modelPath, opt)
 	if err != nil {
 		return nil, err
 	}

@@ -71,6 +71,17 @@ func SignWithKey(ctx context.Context, modelPath string, keyPEM []byte, opt KeyOp
 	if err != nil {
 		return nil, err
 	}
+	st, err := statement(ctx, modelPath, opt)
+	if err != nil {
+		return nil, err
+	}
+	return bundle.SignKey(st, key, nil)
+}
+
+// statement hashes the model (files, or shards when opt.ShardSize is set)
+// without the signature file and opt.IgnorePaths, and renders the in-toto
+// statement that gets signed.
+func statement(ctx context.Context, modelPath string, opt KeyOptions) ([]byte, error) {
 	mo := manifest.Options{Method: manifest.MethodFiles, IgnorePaths: ignores(modelPath, opt)}
 	if opt.ShardSize > 0 {
 		mo.Method, mo.ShardSize = manifest.MethodShards, opt.ShardSize
@@ -81,11 +92,7 @@ func SignWithKey(ctx context.Context, modelPath string, keyPEM []byte, opt KeyOp
 	if err != nil {
 		return nil, err
 	}
-	st, err := m.Statement()
-	if err != nil {
-		return nil, err
-	}
-	return bundle.SignKey(st, key, nil)
+	return m.Statement()
 }
 
 // VerifyWithKey checks bundleJSON against the PEM ECDSA public key, then
