@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -138,25 +139,15 @@ accepted.`,
 			if err != nil {
 				return usageErr("reading the private key: %v", err)
 			}
-			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt)
-			defer stop()
-			b, err := sign.SignWithKey(ctx, model, pem, sign.KeyOptions{Signature: sigFile, IgnorePaths: ignore, ShardSize: shardSize})
-			if err != nil {
-				return usageErr("signing %s: %v", model, err)
-			}
-			if err := os.WriteFile(sigFile, b, 0o644); err != nil {
-				return usageErr("writing the signature: %v", err)
-			}
-			fmt.Fprintf(cmd.OutOrStdout(), "signed %s: signature written to %s\n", report.Terminal(model), report.Terminal(sigFile))
-			return nil
+			opt := sign.KeyOptions{Signature: sigFile, IgnorePaths: ignore, ShardSize: shardSize}
+			return signAndWrite(cmd, model, sigFile, func(ctx context.Context) ([]byte, error) {
+				return sign.SignWithKey(ctx, model, pem, opt)
+			})
 		},
 	}
 	fl := key.Flags()
 	fl.StringVar(&keyFile, "private-key", "", "PEM file holding the ECDSA private key (required)")
-	fl.StringVar(&sigFile, "signature", "", "where to write the signature (default MODEL/model.sig, or MODEL.sig for a single file)")
-	fl.StringArrayVar(&ignore, "ignore-paths", nil, "path relative to MODEL not to sign (repeatable)")
-	fl.Int64Var(&shardSize, "shard-size", 0, `hash shards of this many bytes (method "shards"); 0 hashes whole files`)
-	fl.SetNormalizeFunc(underscoreAliases)
+	signingFlags(fl, &sigFile, &ignore, &shardSize)
 	_ = key.MarkFlagRequired("private-key")
 	cmd.AddCommand(key, newSignCertificateCmd())
 	return cmd
@@ -201,27 +192,17 @@ verifier needs only the root. The reference's spellings --private_key,
 				}
 				chainPEM = append(chainPEM, b)
 			}
-			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt)
-			defer stop()
-			b, err := sign.SignWithCertificate(ctx, model, keyPEM, leafPEM, chainPEM, sign.KeyOptions{Signature: sigFile, IgnorePaths: ignore, ShardSize: shardSize})
-			if err != nil {
-				return usageErr("signing %s: %v", model, err)
-			}
-			if err := os.WriteFile(sigFile, b, 0o644); err != nil {
-				return usageErr("writing the signature: %v", err)
-			}
-			fmt.Fprintf(cmd.OutOrStdout(), "signed %s: signature written to %s\n", report.Terminal(model), report.Terminal(sigFile))
-			return nil
+			opt := sign.KeyOptions{Signature: sigFile, IgnorePaths: ignore, ShardSize: shardSize}
+			return signAndWrite(cmd, model, sigFile, func(ctx context.Context) ([]byte, error) {
+				return sign.SignWithCertificate(ctx, model, keyPEM, leafPEM, chainPEM, opt)
+			})
 		},
 	}
 	fl := c.Flags()
 	fl.StringVar(&keyFile, "private-key", "", "PEM file holding the ECDSA private key (required)")
 	fl.StringVar(&certFile, "signing-certificate", "", "PEM certificate of the private key (required)")
 	fl.StringArrayVar(&chain, "certificate-chain", nil, "PEM file of intermediate certificates to include (repeatable)")
-	fl.StringVar(&sigFile, "signature", "", "where to write the signature (default MODEL/model.sig, or MODEL.sig for a single file)")
-	fl.StringArrayVar(&ignore, "ignore-paths", nil, "path relative to MODEL not to sign (repeatable)")
-	fl.Int64Var(&shardSize, "shard-size", 0, `hash shards of this many bytes (method "shards"); 0 hashes whole files`)
-	fl.SetNormalizeFunc(underscoreAliases)
+	signingFlags(fl, &sigFile, &ignore, &shardSize)
 	_ = c.MarkFlagRequired("private-key")
 	_ = c.MarkFlagRequired("signing-certificate")
 	return c
@@ -391,4 +372,28 @@ func readLimited(name string, limit int64) ([]byte, error) {
 	}
 	defer f.Close()
 	return io.ReadAll(io.LimitReader(f, limit+1))
+}
+
+// signingFlags are the flags every signing method shares.
+func signingFlags(fl *pflag.FlagSet, sigFile *string, ignore *[]string, shardSize *int64) {
+	fl.StringVar(sigFile, "signature", "", "where to write the signature (default MODEL/model.sig, or MODEL.sig for a single file)")
+	fl.StringArrayVar(ignore, "ignore-paths", nil, "path relative to MODEL not to sign (repeatable)")
+	fl.Int64Var(shardSize, "shard-size", 0, `hash shards of this many bytes (method "shards"); 0 hashes whole files`)
+	fl.SetNormalizeFunc(underscoreAliases)
+}
+
+// signAndWrite runs one signing method, interruptible, and writes the
+// bundle it returns to sigFile.
+func signAndWrite(cmd *cobra.Command, model, sigFile string, signWith func(context.Context) ([]byte, error)) error {
+	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt)
+	defer stop()
+	b, err := signWith(ctx)
+	if err != nil {
+		return usageErr("signing %s: %v", model, err)
+	}
+	if err := os.WriteFile(sigFile, b, 0o644); err != nil {
+		return usageErr("writing the signature: %v", err)
+	}
+	fmt.Fprintf(cmd.OutOrStdout(), "signed %s: signature written to %s\n", report.Terminal(model), report.Terminal(sigFile))
+	return nil
 }

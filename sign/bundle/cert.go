@@ -1,9 +1,7 @@
 package bundle
 
 import (
-	"bytes"
 	"crypto/ecdsa"
-	"crypto/rand"
 	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
@@ -110,29 +108,7 @@ func SignCertificate(statement []byte, key *ecdsa.PrivateKey, leafPEM []byte, ch
 	if err != nil {
 		return nil, fmt.Errorf("sign: %v", err)
 	}
-	sig, err := ecdsa.SignASN1(rand.Reader, key, digest(h, PAE(manifest.PayloadType, statement)))
-	if err != nil {
-		return nil, fmt.Errorf("sign: %v", err)
-	}
-	b := Bundle{
-		MediaType: MediaTypeV03,
-		VerificationMaterial: VerificationMaterial{
-			X509CertificateChain: chainJSON,
-			TlogEntries:          json.RawMessage("[]"),
-		},
-		DSSEEnvelope: &Envelope{
-			Payload:     base64.StdEncoding.EncodeToString(statement),
-			PayloadType: manifest.PayloadType,
-			Signatures:  []Signature{{Sig: base64.StdEncoding.EncodeToString(sig)}},
-		},
-	}
-	var out bytes.Buffer
-	enc := json.NewEncoder(&out)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(&b); err != nil {
-		return nil, fmt.Errorf("sign: %v", err)
-	}
-	return bytes.TrimSuffix(out.Bytes(), []byte("\n")), nil
+	return seal(statement, key, h, VerificationMaterial{X509CertificateChain: chainJSON})
 }
 
 // bundleCertificates returns the leaf and the intermediates carried by vm:

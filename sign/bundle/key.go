@@ -165,16 +165,20 @@ func SignKey(statement []byte, key *ecdsa.PrivateKey, pubPEM []byte) ([]byte, er
 	if err != nil {
 		return nil, err
 	}
+	return seal(statement, key, h, VerificationMaterial{PublicKey: &PublicKey{Hint: hint}})
+}
+
+// seal signs the statement's PAE with the curve's hash h and writes the
+// v0.3 bundle carrying vm, laid out as model_signing v1.1 writes it.
+func seal(statement []byte, key *ecdsa.PrivateKey, h crypto.Hash, vm VerificationMaterial) ([]byte, error) {
 	sig, err := ecdsa.SignASN1(rand.Reader, key, digest(h, PAE(manifest.PayloadType, statement)))
 	if err != nil {
 		return nil, fmt.Errorf("sign: %v", err)
 	}
+	vm.TlogEntries = json.RawMessage("[]")
 	b := Bundle{
-		MediaType: MediaTypeV03,
-		VerificationMaterial: VerificationMaterial{
-			PublicKey:   &PublicKey{Hint: hint},
-			TlogEntries: json.RawMessage("[]"),
-		},
+		MediaType:            MediaTypeV03,
+		VerificationMaterial: vm,
 		DSSEEnvelope: &Envelope{
 			Payload:     base64.StdEncoding.EncodeToString(statement),
 			PayloadType: manifest.PayloadType,
