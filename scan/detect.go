@@ -65,27 +65,6 @@ const headSize = 4096
 // file: protocol 2, LONG1 of the magic number 0x1950a86a20f9469cfc6c.
 var legacyTorchMagic = []byte{0x80, 0x02, 0x8a, 0x0a, 0x6c, 0xfc, 0x9c, 0x46, 0xf9, 0x20, 0x6a, 0xa8, 0x50, 0x19}
 
-// detect recognises a format from the first bytes of a stream. Magic
-// numbers come first; a pickle without a PROTO opcode (protocols 0 and 1)
-// is recognised by running the symbolic machine over the head.
-//
-// Archive members (inner is true) are held to a stronger standard: a
-// PyTorch archive holds thousands of raw tensor members, and raw bytes can
-// begin like a pickle or a zlib stream by chance. An inner pickle must prove
-// itself by running; a top-level file that starts like a pickle is one,
-// broken or not.
-//
-// A pickle needs no header: CPython's unpickler accepts any opcode first. So
-// a stream that starts with an opcode byte is scanned as a pickle; unless it
-// announces itself with PROTO (and is not raw storage), the result is kept
-// only if the stream imports something or completes, since a stream that
-// breaks before any import runs nothing when loaded. Raw tensor storage is
-// held to a head-only sniff: torch never unpickles it, and probing thousands
-// of arbitrary members would make cost follow the file, not the pickle.
-func detect(head []byte, r role) (kind, compress.Method) {
-	return detectContent(head, r)
-}
-
 // randomAccessKind reports the formats whose analysers seek: a stream of
 // one is copied to a temporary file first.
 func randomAccessKind(k kind) bool {
@@ -107,7 +86,24 @@ func (j *job) detectNamed(head []byte, member []string, r role) (kind, compress.
 	return detect(head, r)
 }
 
-func detectContent(head []byte, r role) (kind, compress.Method) {
+// detect recognises a format from the first bytes of a stream. Magic
+// numbers come first; a pickle without a PROTO opcode (protocols 0 and 1)
+// is recognised by running the symbolic machine over the head.
+//
+// Archive members (inner is true) are held to a stronger standard: a
+// PyTorch archive holds thousands of raw tensor members, and raw bytes can
+// begin like a pickle or a zlib stream by chance. An inner pickle must prove
+// itself by running; a top-level file that starts like a pickle is one,
+// broken or not.
+//
+// A pickle needs no header: CPython's unpickler accepts any opcode first. So
+// a stream that starts with an opcode byte is scanned as a pickle; unless it
+// announces itself with PROTO (and is not raw storage), the result is kept
+// only if the stream imports something or completes, since a stream that
+// breaks before any import runs nothing when loaded. Raw tensor storage is
+// held to a head-only sniff: torch never unpickles it, and probing thousands
+// of arbitrary members would make cost follow the file, not the pickle.
+func detect(head []byte, r role) (kind, compress.Method) {
 	switch {
 	case safetensors.Is(head):
 		return kindSafetensors, ""

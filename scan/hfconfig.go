@@ -18,9 +18,15 @@ import (
 // "org/repo--module.Class". The document is read as Python's json reads
 // it: keys are exact (Go's struct decoding would match "AUTO_MAP" too),
 // and NaN and Infinity are numbers.
-func (j *job) remoteCode(doc []byte, member []string) {
+//
+// A document that is not JSON is reported unless the caller has already
+// reported it (reported is true).
+func (j *job) remoteCode(doc []byte, member []string, reported bool) {
 	var top map[string]json.RawMessage
 	if err := json.Unmarshal(pythonJSON(doc), &top); err != nil {
+		if reported {
+			return
+		}
 		j.add(finding.New(finding.StructureInvalid, j.loc(member, -1),
 			"the configuration is not JSON that Python reads ("+err.Error()+"): its auto_map and templates could not be checked", finding.Evidence{}))
 		return

@@ -148,12 +148,12 @@ func (j *job) inspectAt(r io.ReaderAt, size int64, member []string, depth int, r
 
 // inspectKind hands random-access content to the analyser of its kind.
 func (j *job) inspectKind(k kind, r io.ReaderAt, size int64, member []string, depth int, ro role) string {
-	switch k {
-	case kindZip:
+	switch {
+	case k == kindZip:
 		return j.zip(r, size, member, depth)
-	case kindSevenZip:
+	case k == kindSevenZip:
 		return j.sevenZip(r, size, member, depth)
-	case kindHDF5, kindGGUF, kindTFLite, kindONNX, kindTFProto:
+	case randomAccessKind(k):
 		return j.randomAccess(k, r, size, member)
 	}
 	return j.inspectStream(io.NewSectionReader(r, 0, size), size, member, depth, ro)

@@ -1,7 +1,6 @@
 package scan
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"path"
@@ -218,15 +217,14 @@ func (j *job) document(k kind, r io.Reader, member []string) string {
 	case kindTokenizerConfig:
 		fs := jinja.CheckTokenizerConfig(b, jinja.Config{Location: base})
 		j.add(fs...)
-		if json.Valid(pythonJSON(b)) { // a broken document is reported once, above
-			j.remoteCode(b, member)
-		}
+		// The template check has reported a broken document already.
+		j.remoteCode(b, member, hasRule(fs, finding.StructureInvalid))
 		if strings.HasPrefix(strings.ToLower(name), "tokenizer") {
 			return "tokenizer-config"
 		}
 		return "processor-config"
 	case kindHFConfig:
-		j.remoteCode(b, member)
+		j.remoteCode(b, member, false)
 		if keras.LooksLikeConfig(b) {
 			j.add(keras.CheckConfig(b, name, keras.Config{Location: j.loc(parent(member), -1)})...)
 			return "keras-config"
@@ -289,5 +287,5 @@ func (j *job) kerasConfig(r io.Reader, member []string) {
 		j.add(keras.CheckConfig(b, "config.json", keras.Config{Location: j.loc(parent(member), -1)})...)
 		return
 	}
-	j.remoteCode(b, member)
+	j.remoteCode(b, member, false)
 }
