@@ -192,7 +192,9 @@ const maxBuffered = 16 << 20
 // inspectMember inspects an archive member: small ones whole, as a file is
 // inspected, larger ones as a stream. Raw tensor storage is always streamed.
 func (j *job) inspectMember(r io.Reader, size int64, member []string, depth int, ro role) string {
-	if ro == roleStorage || size < 0 || size > maxBuffered {
+	if ro == roleStorage || size < 0 || size > maxBuffered || depth > j.pol.Limits.MaxNesting {
+		// Streamed: inspectStream also reports a member nested too deep
+		// before anything is read.
 		return j.inspectStream(r, size, member, depth, ro)
 	}
 	b, err := io.ReadAll(io.LimitReader(j.budget(r), maxBuffered+1))
@@ -200,9 +202,6 @@ func (j *job) inspectMember(r io.Reader, size int64, member []string, depth int,
 		// Read again as a stream from what was read: the stream path
 		// reports errors and limits where they happen.
 		return j.inspectStream(io.MultiReader(bytes.NewReader(b), errReader{err}, r), size, member, depth, ro)
-	}
-	if depth > j.pol.Limits.MaxNesting {
-		return j.inspectStream(bytes.NewReader(b), int64(len(b)), member, depth, ro)
 	}
 	format := j.inspectAt(bytes.NewReader(b), int64(len(b)), member, depth, ro)
 	j.polyglotMember(bytes.NewReader(b), int64(len(b)), member, depth, format)
