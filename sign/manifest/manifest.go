@@ -3,15 +3,16 @@
 // it turns a model folder or file into a sorted list of resources with their
 // digests and renders the in-toto Statement v1 that gets signed.
 //
-// Only hash type sha256 is implemented. Two methods exist:
+// Hash types are sha256 (the default), blake2b and blake3, as in the
+// reference. Two methods exist:
 //
 //   - "files": one resource per regular file, named by its slash-separated path
 //     relative to the model root (a single-file model yields one resource named
-//     "."), digest = plain sha256 of the whole file. Empty files are listed with
-//     the digest of the empty string.
+//     "."), digest = the plain hash of the whole file. Empty files are listed
+//     with the digest of the empty string.
 //   - "shards": every file is cut into ShardSize-byte pieces, resource names are
 //     "path:start:end" (end exclusive) and the algorithm is
-//     "sha256-sharded-<ShardSize>". Empty files produce no resources.
+//     "<hash>-sharded-<ShardSize>". Empty files produce no resources.
 //
 // Resources are ordered like the reference orders them: by path components
 // (so "a/b" < "a-b" < "a.b"), then by numeric shard start. The subject digest
@@ -46,7 +47,6 @@ const (
 
 	MethodFiles  = "files"
 	MethodShards = "shards"
-	HashSHA256   = "sha256"
 
 	// DefaultShardSize is the reference's default shard size.
 	DefaultShardSize int64 = 1_000_000_000
@@ -85,14 +85,17 @@ type Options struct {
 	// AllowSymlinks makes Build follow symbolic links to regular files. When
 	// false, any symlink in the model is an error naming the link.
 	AllowSymlinks bool
+	// HashType is sha256 (default when empty), blake2b or blake3 (or an
+	// alias NormalizeHashType accepts).
+	HashType string
 	// Workers bounds the hashing pool (0 = GOMAXPROCS).
 	Workers int
-	// SplitSize is accepted for API stability but has no effect on digests or
-	// on work splitting: in "files" mode a file's digest must be the plain
-	// sha256 of the whole file, which cannot be computed from parallel pieces,
-	// so parallelism in "files" mode is across files only (largest files are
-	// scheduled first). In "shards" mode every shard is already an independent
-	// unit of work, so large files are hashed in parallel pieces of ShardSize.
+	// SplitSize: in "files" mode with blake3, files larger than this are
+	// hashed in parallel 8 MiB pieces merged as BLAKE3's tree merges them
+	// (0 means 16 MiB). sha256 and blake2b are sequential constructions: a
+	// file's files-mode digest cannot come from parallel pieces, so there
+	// parallelism is across files (largest first). In "shards" mode every
+	// shard is an independent unit of work on any hash.
 	SplitSize int64
 }
 
@@ -102,10 +105,35 @@ type fileItem struct {
 	size int64
 }
 
+// A job is one unit of hashing work. Most jobs yield a resource's digest;
+// a blake3 file split for parallel hashing yields segment jobs and one tail
+// job, merged into the file's digest after all are done.
 type job struct {
-	idx        int
+	res        int // index of the resource the job contributes to
 	file       *fileItem
 	start, end int64
+	part       part
+	hashType   string
+}
+
+type part uint8
+
+const (
+	whole   part = iota // the digest of [start, end)
+	segment             // the BLAKE3 chaining value of an aligned segment
+	tail                // BLAKE3 subtrees and last chunk of a split file
+)
+
+// result is what a job yields: a digest, or BLAKE3 pieces.
+type result struct {
+	digest   []byte
+	subtrees []b3sub
+	last     []byte
+}
+
+type b3sub struct {
+	cv     [8]uint32
+	height int
 }
 
 const readBufSize = 1 << 20
@@ -129,6 +157,10 @@ func Build(ctx context.Context, root string, opt Options) (*Manifest, error) {
 		}
 	default:
 		return nil, fmt.Errorf("manifest: unknown method %q", method)
+	}
+	hashType, err := NormalizeHashType(opt.HashType)
+	if err != nil {
+		return nil, err
 	}
 	ignores, err := normalizeIgnores(opt.IgnorePaths)
 	if err != nil {
@@ -167,48 +199,86 @@ func Build(ctx context.Context, root string, opt Options) (*Manifest, error) {
 		return nil, fmt.Errorf("manifest: %s is neither a regular file nor a directory", root)
 	}
 
-	// Plan the work: one job per resource, in payload order.
-	var jobs []job
-	for _, f := range files {
-		if method == MethodFiles {
-			jobs = append(jobs, job{idx: len(jobs), file: f, start: 0, end: f.size})
-			continue
-		}
-		for s := int64(0); s < f.size; s += shardSize {
-			e := min(s+shardSize, f.size)
-			jobs = append(jobs, job{idx: len(jobs), file: f, start: s, end: e})
-		}
-	}
-
-	digests, err := hashAll(ctx, jobs, opt.Workers)
+	names, jobs := plan(files, method, hashType, shardSize, opt.SplitSize)
+	results, err := hashAll(ctx, jobs, opt.Workers)
 	if err != nil {
 		return nil, err
 	}
 
 	m := &Manifest{
 		Method:        method,
-		HashType:      HashSHA256,
+		HashType:      hashType,
 		ShardSize:     shardSize,
 		AllowSymlinks: opt.AllowSymlinks,
 		IgnorePaths:   ignores,
 		ModelName:     name,
-		Resources:     make([]Resource, len(jobs)),
+		Resources:     make([]Resource, len(names)),
 	}
-	alg := HashSHA256
+	alg := hashType
 	if method == MethodShards {
-		alg = shardAlgorithm(shardSize)
+		alg = shardAlgorithm(hashType, shardSize)
 	}
+	for i, n := range names {
+		m.Resources[i] = Resource{Name: n, Algorithm: alg}
+	}
+	var tree b3tree
 	for i, j := range jobs {
-		n := j.file.rel
-		if method == MethodShards {
-			n = fmt.Sprintf("%s:%d:%d", j.file.rel, j.start, j.end)
+		r := results[i]
+		switch j.part {
+		case whole:
+			m.Resources[j.res].Digest = r.digest
+		case segment, tail:
+			if j.start == 0 {
+				tree = b3tree{}
+			}
+			for _, s := range r.subtrees {
+				tree.push(s.cv, s.height)
+			}
+			if j.part == tail {
+				m.Resources[j.res].Digest = tree.sum(r.last)
+			}
 		}
-		m.Resources[i] = Resource{Name: n, Algorithm: alg, Digest: digests[i]}
 	}
 	return m, nil
 }
 
-func shardAlgorithm(size int64) string { return "sha256-sharded-" + strconv.FormatInt(size, 10) }
+// plan lists the resource names in payload order and the jobs that hash
+// them; a split file's jobs are contiguous and in file order.
+func plan(files []*fileItem, method, hashType string, shardSize, splitSize int64) ([]string, []job) {
+	if splitSize <= 0 {
+		splitSize = 2 * b3Segment
+	}
+	var names []string
+	var jobs []job
+	for _, f := range files {
+		if method == MethodShards {
+			for s := int64(0); s < f.size; s += shardSize {
+				e := min(s+shardSize, f.size)
+				jobs = append(jobs, job{res: len(names), file: f, start: s, end: e, hashType: hashType})
+				names = append(names, fmt.Sprintf("%s:%d:%d", f.rel, s, e))
+			}
+			continue
+		}
+		res := len(names)
+		names = append(names, f.rel)
+		if hashType != HashBLAKE3 || f.size <= max(splitSize, b3Segment) {
+			jobs = append(jobs, job{res: res, file: f, start: 0, end: f.size, hashType: hashType})
+			continue
+		}
+		// Segments cover [0, L) where L is the last segment boundary before
+		// the end, so the tail is never empty and holds the final chunk.
+		l := (f.size - 1) / b3Segment * b3Segment
+		for s := int64(0); s < l; s += b3Segment {
+			jobs = append(jobs, job{res: res, file: f, start: s, end: s + b3Segment, part: segment, hashType: hashType})
+		}
+		jobs = append(jobs, job{res: res, file: f, start: l, end: f.size, part: tail, hashType: hashType})
+	}
+	return names, jobs
+}
+
+func shardAlgorithm(hashType string, size int64) string {
+	return hashType + "-sharded-" + strconv.FormatInt(size, 10)
+}
 
 func normalizeIgnores(extra []string) ([]string, error) {
 	seen := map[string]bool{}
@@ -321,12 +391,12 @@ func ComparePaths(a, b string) int {
 	}
 }
 
-func hashAll(ctx context.Context, jobs []job, workers int) ([][]byte, error) {
+func hashAll(ctx context.Context, jobs []job, workers int) ([]result, error) {
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
 	}
 	workers = max(1, min(workers, len(jobs)))
-	out := make([][]byte, len(jobs))
+	out := make([]result, len(jobs))
 	if len(jobs) == 0 {
 		return out, nil
 	}
@@ -354,12 +424,12 @@ func hashAll(ctx context.Context, jobs []job, workers int) ([][]byte, error) {
 			h := &hasher{buf: make([]byte, readBufSize)}
 			defer h.close()
 			for i := range ch {
-				d, err := h.hash(ctx, jobs[i])
+				r, err := h.hash(ctx, jobs[i])
 				if err != nil {
 					errOnce.Do(func() { firstErr = err; cancel() })
 					continue
 				}
-				out[i] = d
+				out[i] = r
 			}
 		}()
 	}
@@ -382,9 +452,11 @@ feed:
 	return out, nil
 }
 
-// hasher is per-worker state: a read buffer and the last opened file.
+// hasher is per-worker state: a read buffer, a segment buffer for split
+// BLAKE3 files (allocated on first use) and the last opened file.
 type hasher struct {
 	buf  []byte
+	seg  []byte
 	path string
 	f    *os.File
 }
@@ -396,34 +468,70 @@ func (h *hasher) close() {
 	}
 }
 
-func (h *hasher) hash(ctx context.Context, j job) ([]byte, error) {
-	if h.f == nil || h.path != j.file.abs {
-		h.close()
-		f, err := os.Open(j.file.abs)
-		if err != nil {
-			return nil, fmt.Errorf("manifest: %w", err)
-		}
-		h.f, h.path = f, j.file.abs
+func (h *hasher) open(j job) error {
+	if h.f != nil && h.path == j.file.abs {
+		return nil
 	}
-	s := sha256.New()
+	h.close()
+	f, err := os.Open(j.file.abs)
+	if err != nil {
+		return fmt.Errorf("manifest: %w", err)
+	}
+	h.f, h.path = f, j.file.abs
+	return nil
+}
+
+func (h *hasher) hash(ctx context.Context, j job) (result, error) {
+	if err := h.open(j); err != nil {
+		return result{}, err
+	}
+	if j.part == whole {
+		s := newHash(j.hashType)
+		err := h.read(ctx, j, func(p []byte) { s.Write(p) })
+		return result{digest: s.Sum(nil)}, err
+	}
+	if j.part == segment {
+		// Read in buffer-sized pieces (whole groups, as the buffer and the
+		// segment are multiples of the group size) and compress each while
+		// it is still in the CPU cache.
+		var t b3tree
+		counter := uint64(j.start / 1024)
+		err := h.read(ctx, j, func(p []byte) { b3compress(&t, p, &counter) })
+		return result{subtrees: []b3sub{{t.stack[13], 13}}}, err
+	}
+	if h.seg == nil {
+		h.seg = make([]byte, b3Segment)
+	}
+	buf := h.seg[:0]
+	if err := h.read(ctx, j, func(p []byte) { buf = append(buf, p...) }); err != nil {
+		return result{}, err
+	}
+	subs, last := b3tail(uint64(j.start/1024), buf)
+	// last points into the worker's buffer, which the next job reuses.
+	return result{subtrees: subs, last: append([]byte(nil), last...)}, nil
+}
+
+// read feeds [j.start, j.end) of the open file to use in buffer-sized
+// pieces, failing when the file shrank under us.
+func (h *hasher) read(ctx context.Context, j job, use func([]byte)) error {
 	for off := j.start; off < j.end; {
 		if err := ctx.Err(); err != nil {
-			return nil, err
+			return err
 		}
 		n := int(min(int64(len(h.buf)), j.end-off))
 		r, err := h.f.ReadAt(h.buf[:n], off)
-		s.Write(h.buf[:r])
+		use(h.buf[:r])
 		off += int64(r)
 		if err != nil {
 			if errors.Is(err, io.EOF) && off < j.end {
-				return nil, fmt.Errorf("manifest: %s shrank while hashing", j.file.rel)
+				return fmt.Errorf("manifest: %s shrank while hashing", j.file.rel)
 			}
 			if !errors.Is(err, io.EOF) {
-				return nil, fmt.Errorf("manifest: %s: %w", j.file.rel, err)
+				return fmt.Errorf("manifest: %s: %w", j.file.rel, err)
 			}
 		}
 	}
-	return s.Sum(nil), nil
+	return nil
 }
 
 // SubjectDigest is sha256 over the concatenated raw resource digests, in

@@ -14,7 +14,7 @@ import (
 	"testing"
 )
 
-const sharedDir = "../../../shared/corpora/model-signing"
+const sharedDir = "../../testdata/model-signing"
 
 func writeFile(t testing.TB, p, content string) {
 	t.Helper()
@@ -487,31 +487,4 @@ func FuzzParseStatement(f *testing.F) {
 			t.Fatalf("round trip changed manifest")
 		}
 	})
-}
-
-func BenchmarkBuildShards(b *testing.B) {
-	const size = 256 << 20
-	p := filepath.Join(b.TempDir(), "big")
-	f, err := os.Create(p)
-	if err != nil {
-		b.Fatal(err)
-	}
-	chunk := bytes.Repeat([]byte("modelward"), 1<<17)
-	for w := 0; w < size; {
-		n := min(len(chunk), size-w)
-		if _, err := f.Write(chunk[:n]); err != nil {
-			b.Fatal(err)
-		}
-		w += n
-	}
-	if err := f.Close(); err != nil {
-		b.Fatal(err)
-	}
-	b.SetBytes(size)
-	b.ResetTimer()
-	for b.Loop() {
-		if _, err := Build(context.Background(), p, Options{Method: MethodShards, ShardSize: 16 << 20}); err != nil {
-			b.Fatal(err)
-		}
-	}
 }

@@ -15,12 +15,11 @@ import (
 
 // Limits applied by ParseStatement.
 const (
-	MaxStatementSize   = 256 << 20 // bytes
-	MaxResources       = 1 << 20
-	MaxIgnorePaths     = 1 << 12
-	maxNameLen         = 4096
-	maxSafeIntInFloat  = 1 << 53
-	sha256DigestLength = sha256.Size
+	MaxStatementSize  = 256 << 20 // bytes
+	MaxResources      = 1 << 20
+	MaxIgnorePaths    = 1 << 12
+	maxNameLen        = 4096
+	maxSafeIntInFloat = 1 << 53
 )
 
 type parseStatement struct {
@@ -75,10 +74,14 @@ func ParseStatement(b []byte) (*Manifest, error) {
 	if ser.AllowSymlinks != nil {
 		m.AllowSymlinks = *ser.AllowSymlinks
 	}
-	if m.HashType != HashSHA256 {
-		return nil, fmt.Errorf("manifest: unsupported hash type %q", m.HashType)
+	// The statement must name a hash type exactly; only the Python API's
+	// "blake2" spelling is folded onto the digest name it writes.
+	ht, err := NormalizeHashType(ser.HashType)
+	if err != nil || ser.HashType == "" || ser.HashType == "sha-256" {
+		return nil, fmt.Errorf("manifest: unsupported hash type %q", ser.HashType)
 	}
-	wantAlg := HashSHA256
+	m.HashType = ht
+	wantAlg := ht
 	switch m.Method {
 	case MethodFiles:
 		if ser.ShardSize != "" {
@@ -90,7 +93,7 @@ func ParseStatement(b []byte) (*Manifest, error) {
 			return nil, err
 		}
 		m.ShardSize = size
-		wantAlg = shardAlgorithm(size)
+		wantAlg = shardAlgorithm(ht, size)
 	default:
 		return nil, fmt.Errorf("manifest: unknown serialization method %q", m.Method)
 	}
@@ -116,13 +119,13 @@ func ParseStatement(b []byte) (*Manifest, error) {
 				return nil, err
 			}
 		}
-		d, err := decodeDigest(r.Digest)
+		d, err := decodeDigest(r.Digest, digestSize(ht))
 		if err != nil {
 			return nil, fmt.Errorf("manifest: resource %q: %w", r.Name, err)
 		}
 		m.Resources = append(m.Resources, Resource{Name: r.Name, Algorithm: r.Algorithm, Digest: d})
 	}
-	sd, err := decodeDigest(st.Subject[0].Digest[HashSHA256])
+	sd, err := decodeDigest(st.Subject[0].Digest[HashSHA256], sha256.Size)
 	if err != nil {
 		return nil, fmt.Errorf("manifest: subject: %w", err)
 	}
@@ -132,9 +135,9 @@ func ParseStatement(b []byte) (*Manifest, error) {
 	return m, nil
 }
 
-func decodeDigest(s string) ([]byte, error) {
-	if len(s) != 2*sha256DigestLength {
-		return nil, fmt.Errorf("digest must be %d hex characters", 2*sha256DigestLength)
+func decodeDigest(s string, size int) ([]byte, error) {
+	if len(s) != 2*size {
+		return nil, fmt.Errorf("digest must be %d hex characters", 2*size)
 	}
 	d, err := hex.DecodeString(s)
 	if err != nil {
