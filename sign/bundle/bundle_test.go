@@ -18,7 +18,7 @@ import (
 	"github.com/modelward/modelward/sign/manifest"
 )
 
-const sharedDir = "../../../shared/corpora/model-signing"
+const sharedDir = "../../testdata/model-signing"
 
 func sharedOrSkip(t *testing.T) string {
 	t.Helper()

@@ -10,8 +10,6 @@ import (
 	"fmt"
 	"slices"
 	"time"
-
-	"github.com/modelward/modelward/sign/manifest"
 )
 
 // Certificate error classes (besides ErrMalformed, ErrUnsupported and
@@ -23,6 +21,9 @@ var (
 	// ErrExpired: the signing certificate (or a certificate of its chain) is
 	// not valid at the verification time.
 	ErrExpired = errors.New("signing certificate is expired or not yet valid")
+	// ErrIdentity: the signature is valid and trusted but was made by an
+	// identity (certificate subject or OIDC issuer) other than the expected.
+	ErrIdentity = errors.New("signer identity does not match")
 )
 
 // MaxChainCertificates bounds the certificates read from a bundle.
@@ -72,14 +73,10 @@ func SignCertificate(statement []byte, key *ecdsa.PrivateKey, leafPEM []byte, ch
 	if key == nil {
 		return nil, errors.New("sign: no private key")
 	}
-	if len(statement) == 0 || !json.Valid(statement) {
-		return nil, errors.New("sign: statement is not valid JSON")
+	if err := checkStatement(statement); err != nil {
+		return nil, err
 	}
-	if len(statement) > manifest.MaxStatementSize {
-		return nil, fmt.Errorf("sign: statement is %d bytes, the limit is %d", len(statement), manifest.MaxStatementSize)
-	}
-	h, _, err := curveInfo(key.Curve)
-	if err != nil {
+	if _, _, err := curveInfo(key.Curve); err != nil {
 		return nil, err
 	}
 	leaves, err := ParseCertificatesPEM(leafPEM)
@@ -108,7 +105,7 @@ func SignCertificate(statement []byte, key *ecdsa.PrivateKey, leafPEM []byte, ch
 	if err != nil {
 		return nil, fmt.Errorf("sign: %v", err)
 	}
-	return seal(statement, key, h, VerificationMaterial{X509CertificateChain: chainJSON})
+	return seal(statement, []*Signer{{ec: key}}, VerificationMaterial{X509CertificateChain: chainJSON})
 }
 
 // bundleCertificates returns the leaf and the intermediates carried by vm:
@@ -170,16 +167,9 @@ func VerifyCertificate(bundleJSON []byte, roots *x509.CertPool, at time.Time) ([
 	if at.IsZero() {
 		at = time.Now()
 	}
-	b, err := Parse(bundleJSON)
+	b, env, err := parseDSSE(bundleJSON)
 	if err != nil {
 		return nil, nil, err
-	}
-	if b.MediaType != MediaTypeV03 && b.MediaType != mediaTypeV03Alt {
-		return nil, nil, fmt.Errorf("%w: bundle mediaType %q (only %s is supported)", ErrUnsupported, b.MediaType, MediaTypeV03)
-	}
-	env := b.DSSEEnvelope
-	if env.PayloadType != manifest.PayloadType {
-		return nil, nil, fmt.Errorf("%w: DSSE payloadType %q (expected %s)", ErrUnsupported, env.PayloadType, manifest.PayloadType)
 	}
 	leaf, inter, err := bundleCertificates(b.VerificationMaterial)
 	if err != nil {
@@ -214,20 +204,15 @@ func VerifyCertificate(bundleJSON []byte, roots *x509.CertPool, at time.Time) ([
 	if !ok {
 		return nil, nil, fmt.Errorf("%w: signing certificate key is %T, only ECDSA keys are supported", ErrUnsupported, leaf.PublicKey)
 	}
-	h, _, err := curveInfo(pub.Curve)
-	if err != nil {
+	if _, _, err := curveInfo(pub.Curve); err != nil {
 		return nil, nil, err
 	}
 	payload, err := b.PayloadBytes()
 	if err != nil {
 		return nil, nil, err
 	}
-	d := digest(h, PAE(env.PayloadType, payload))
-	for _, s := range env.Signatures {
-		sig, _ := decodeBase64(s.Sig) // checked by Parse
-		if ecdsa.VerifyASN1(pub, d, sig) {
-			return payload, leaf, nil
-		}
+	if anyVerifies(&Verifier{ec: pub}, env.Signatures, PAE(env.PayloadType, payload)) {
+		return payload, leaf, nil
 	}
 	return nil, nil, fmt.Errorf("%w: no signature in the bundle verifies with the signing certificate's key (the bundle was altered)", ErrWrongKey)
 }

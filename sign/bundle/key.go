@@ -5,7 +5,6 @@ import (
 	"crypto"
 	"crypto/ecdsa"
 	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/sha256"
 	"crypto/x509"
 	"encoding/base64"
@@ -134,46 +133,41 @@ func KeyHint(pub *ecdsa.PublicKey) (string, error) {
 	return hex.EncodeToString(s[:]), nil
 }
 
-// SignKey signs statement (an in-toto statement, the DSSE payload) with key
-// and returns a v0.3 bundle laid out like model_signing v1.1 key bundles:
-// compact JSON, publicKey.hint, empty tlogEntries, keyid "". pubPEM, when
-// non-nil, must hold the public half of key.
+// SignKey signs statement with one ECDSA key; see SignKeys.
 func SignKey(statement []byte, key *ecdsa.PrivateKey, pubPEM []byte) ([]byte, error) {
 	if key == nil {
 		return nil, errors.New("sign: no private key")
 	}
-	if len(statement) == 0 || !json.Valid(statement) {
-		return nil, errors.New("sign: statement is not valid JSON")
-	}
-	if len(statement) > manifest.MaxStatementSize {
-		return nil, fmt.Errorf("sign: statement is %d bytes, the limit is %d", len(statement), manifest.MaxStatementSize)
-	}
-	h, _, err := curveInfo(key.Curve)
-	if err != nil {
-		return nil, err
-	}
-	if pubPEM != nil {
-		pub, err := LoadPublicKeyPEM(pubPEM)
-		if err != nil {
-			return nil, err
-		}
-		if !pub.Equal(&key.PublicKey) {
-			return nil, fmt.Errorf("%w: the public key file does not belong to the private key", ErrWrongKey)
-		}
-	}
-	hint, err := KeyHint(&key.PublicKey)
-	if err != nil {
-		return nil, err
-	}
-	return seal(statement, key, h, VerificationMaterial{PublicKey: &PublicKey{Hint: hint}})
+	return SignKeys(statement, []*Signer{{ec: key}}, pubPEM)
 }
 
-// seal signs the statement's PAE with the curve's hash h and writes the
-// v0.3 bundle carrying vm, laid out as model_signing v1.1 writes it.
-func seal(statement []byte, key *ecdsa.PrivateKey, h crypto.Hash, vm VerificationMaterial) ([]byte, error) {
-	sig, err := ecdsa.SignASN1(rand.Reader, key, digest(h, PAE(manifest.PayloadType, statement)))
-	if err != nil {
-		return nil, fmt.Errorf("sign: %v", err)
+// checkStatement refuses what must never be signed.
+func checkStatement(statement []byte) error {
+	if len(statement) == 0 || !json.Valid(statement) {
+		return errors.New("sign: statement is not valid JSON")
+	}
+	if len(statement) > manifest.MaxStatementSize {
+		return fmt.Errorf("sign: statement is %d bytes, the limit is %d", len(statement), manifest.MaxStatementSize)
+	}
+	return nil
+}
+
+// seal signs the statement's PAE with every signer and writes the v0.3
+// bundle carrying vm, laid out as model_signing v1.1 writes it. A single
+// signature has keyid "" as the reference writes it; several (the hybrid
+// extension) each carry their key's hint so a verifier can pair them.
+func seal(statement []byte, signers []*Signer, vm VerificationMaterial) ([]byte, error) {
+	pae := PAE(manifest.PayloadType, statement)
+	sigs := make([]Signature, len(signers))
+	for i, s := range signers {
+		sig, err := s.sign(pae)
+		if err != nil {
+			return nil, fmt.Errorf("sign: %s: %v", s.Algorithm(), err)
+		}
+		sigs[i].Sig = base64.StdEncoding.EncodeToString(sig)
+		if len(signers) > 1 {
+			sigs[i].KeyID = s.Public().Hint()
+		}
 	}
 	vm.TlogEntries = json.RawMessage("[]")
 	b := Bundle{
@@ -182,7 +176,7 @@ func seal(statement []byte, key *ecdsa.PrivateKey, h crypto.Hash, vm Verificatio
 		DSSEEnvelope: &Envelope{
 			Payload:     base64.StdEncoding.EncodeToString(statement),
 			PayloadType: manifest.PayloadType,
-			Signatures:  []Signature{{Sig: base64.StdEncoding.EncodeToString(sig)}},
+			Signatures:  sigs,
 		},
 	}
 	var out bytes.Buffer
@@ -194,75 +188,14 @@ func seal(statement []byte, key *ecdsa.PrivateKey, h crypto.Hash, vm Verificatio
 	return bytes.TrimSuffix(out.Bytes(), []byte("\n")), nil
 }
 
-// VerifyKey checks a key-based bundle against pub and returns the signed
-// statement (the DSSE payload). It checks the v0.3 media type, the in-toto
-// payload type, any key identification in the bundle (v1.1 hint, v1.0
-// rawBytes/keyDetails) and that at least one signature is a valid DER ECDSA
-// signature over the PAE, hashed with the curve's hash.
+// VerifyKey checks a key-based bundle against one ECDSA key; see
+// VerifyKeys.
 func VerifyKey(bundleJSON []byte, pub *ecdsa.PublicKey) ([]byte, error) {
 	if pub == nil {
 		return nil, errors.New("verify: no public key")
 	}
-	h, details, err := curveInfo(pub.Curve)
-	if err != nil {
+	if _, _, err := curveInfo(pub.Curve); err != nil {
 		return nil, err
 	}
-	b, err := Parse(bundleJSON)
-	if err != nil {
-		return nil, err
-	}
-	if b.MediaType != MediaTypeV03 && b.MediaType != mediaTypeV03Alt {
-		return nil, fmt.Errorf("%w: bundle mediaType %q (only %s is supported)", ErrUnsupported, b.MediaType, MediaTypeV03)
-	}
-	env := b.DSSEEnvelope
-	if env.PayloadType != manifest.PayloadType {
-		return nil, fmt.Errorf("%w: DSSE payloadType %q (expected %s)", ErrUnsupported, env.PayloadType, manifest.PayloadType)
-	}
-	vm := b.VerificationMaterial
-	pk := vm.PublicKey
-	if pk == nil {
-		if len(vm.Certificate) > 0 || len(vm.X509CertificateChain) > 0 {
-			return nil, fmt.Errorf("%w: bundle is signed with a certificate, not a key", ErrUnsupported)
-		}
-		return nil, fmt.Errorf("%w: bundle has no verificationMaterial.publicKey", ErrMalformed)
-	}
-	if pk.Hint != "" {
-		want, err := KeyHint(pub)
-		if err != nil {
-			return nil, err
-		}
-		if pk.Hint != want {
-			return nil, fmt.Errorf("%w: the bundle was signed with key %s, this key is %s", ErrWrongKey, pk.Hint, want)
-		}
-	}
-	if pk.RawBytes != "" {
-		raw, _ := decodeBase64(pk.RawBytes) // checked by Parse
-		var bk *ecdsa.PublicKey
-		if bytes.Contains(raw, []byte("-----BEGIN")) {
-			bk, err = LoadPublicKeyPEM(raw)
-		} else {
-			bk, err = parsePKIX(raw)
-		}
-		if err != nil {
-			return nil, fmt.Errorf("bundle publicKey.rawBytes: %w", err)
-		}
-		if !bk.Equal(pub) {
-			return nil, fmt.Errorf("%w: the bundle carries a different public key", ErrWrongKey)
-		}
-	}
-	if pk.KeyDetails != "" && pk.KeyDetails != details {
-		return nil, fmt.Errorf("%w: the bundle was made with a %s key, this key is %s", ErrWrongKey, pk.KeyDetails, details)
-	}
-	payload, err := b.PayloadBytes()
-	if err != nil {
-		return nil, err
-	}
-	d := digest(h, PAE(env.PayloadType, payload))
-	for _, s := range env.Signatures {
-		sig, _ := decodeBase64(s.Sig) // checked by Parse
-		if ecdsa.VerifyASN1(pub, d, sig) {
-			return payload, nil
-		}
-	}
-	return nil, fmt.Errorf("%w: no signature in the bundle verifies with this key (the model was signed by another key, or the bundle was altered)", ErrWrongKey)
+	return VerifyKeys(bundleJSON, []*Verifier{{ec: pub}})
 }
