@@ -28,11 +28,9 @@ func SignWithCertificate(ctx context.Context, modelPath string, keyPEM, leafPEM 
 	if err != nil {
 		return nil, err
 	}
-	st, err := statement(ctx, modelPath, opt)
-	if err != nil {
-		return nil, err
-	}
-	return bundle.SignCertificate(st, key, leafPEM, chainPEM)
+	return Sign(ctx, modelPath, StatementSignerFunc(func(_ context.Context, st []byte) ([]byte, error) {
+		return bundle.SignCertificate(st, key, leafPEM, chainPEM)
+	}), opt)
 }
 
 // RootPool builds a pool from the "CERTIFICATE" blocks of PEM files'

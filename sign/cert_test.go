@@ -100,7 +100,7 @@ func TestSignVerifyCertificateRoundTrip(t *testing.T) {
 
 // The corpus certificates are valid 2025-05-02 .. 2035-04-30; verified now.
 func TestVerifyReferenceCertificateBundles(t *testing.T) {
-	const ref = "../../shared/corpora/model-signing"
+	const ref = "../testdata/model-signing"
 	if _, err := os.Stat(ref); err != nil {
 		t.Skip("shared corpus not present")
 	}

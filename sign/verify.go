@@ -34,6 +34,8 @@ type KeyOptions struct {
 	// ShardSize (sign only): when > 0 the model is hashed with the "shards"
 	// method in pieces of this many bytes; otherwise with "files".
 	ShardSize int64
+	// HashType (sign only): sha256 (default), blake2b or blake3.
+	HashType string
 }
 
 // Result lists the differences between the signed manifest and the model.
@@ -62,27 +64,54 @@ func ignores(modelPath string, opt KeyOptions) []string {
 	return append(out, filepath.ToSlash(rel))
 }
 
-// SignWithKey hashes the model at modelPath (a folder or a single file),
-// ignoring the signature file and opt.IgnorePaths (recorded in the
-// statement's ignore_paths), and signs the statement with the PEM ECDSA
-// private key. It returns the Sigstore bundle JSON; the caller writes it.
-func SignWithKey(ctx context.Context, modelPath string, keyPEM []byte, opt KeyOptions) ([]byte, error) {
-	key, err := bundle.LoadPrivateKeyPEM(keyPEM)
-	if err != nil {
-		return nil, err
-	}
+// StatementSigner turns the in-toto statement of a model into a Sigstore
+// bundle (JSON). Key and certificate signing implement it here; it is also
+// the seam for signers modelward does not ship: a Sigstore keyless signer
+// (OIDC token, Fulcio certificate, Rekor entry: it needs those public
+// services) or a KMS or HSM that keeps the key. See docs/signing.md.
+type StatementSigner interface {
+	SignStatement(ctx context.Context, statement []byte) ([]byte, error)
+}
+
+// StatementSignerFunc adapts a function to StatementSigner.
+type StatementSignerFunc func(ctx context.Context, statement []byte) ([]byte, error)
+
+// SignStatement calls f.
+func (f StatementSignerFunc) SignStatement(ctx context.Context, st []byte) ([]byte, error) {
+	return f(ctx, st)
+}
+
+// Sign hashes the model at modelPath (a folder or a single file), ignoring
+// the signature file and opt.IgnorePaths (recorded in the statement's
+// ignore_paths), and has s sign the statement. It returns the bundle JSON;
+// the caller writes it.
+func Sign(ctx context.Context, modelPath string, s StatementSigner, opt KeyOptions) ([]byte, error) {
 	st, err := statement(ctx, modelPath, opt)
 	if err != nil {
 		return nil, err
 	}
-	return bundle.SignKey(st, key, nil)
+	return s.SignStatement(ctx, st)
+}
+
+// SignWithKey signs the model with the private key(s) of a PEM file: one
+// ECDSA key (what the reference reads), one ML-DSA-65 key, or a hybrid
+// pair. The key is read before the model is hashed, so a bad key fails
+// fast.
+func SignWithKey(ctx context.Context, modelPath string, keyPEM []byte, opt KeyOptions) ([]byte, error) {
+	keys, err := bundle.LoadSignersPEM(keyPEM)
+	if err != nil {
+		return nil, err
+	}
+	return Sign(ctx, modelPath, StatementSignerFunc(func(_ context.Context, st []byte) ([]byte, error) {
+		return bundle.SignKeys(st, keys, nil)
+	}), opt)
 }
 
 // statement hashes the model (files, or shards when opt.ShardSize is set)
 // without the signature file and opt.IgnorePaths, and renders the in-toto
 // statement that gets signed.
 func statement(ctx context.Context, modelPath string, opt KeyOptions) ([]byte, error) {
-	mo := manifest.Options{Method: manifest.MethodFiles, IgnorePaths: ignores(modelPath, opt)}
+	mo := manifest.Options{Method: manifest.MethodFiles, HashType: opt.HashType, IgnorePaths: ignores(modelPath, opt)}
 	if opt.ShardSize > 0 {
 		mo.Method, mo.ShardSize = manifest.MethodShards, opt.ShardSize
 	} else if opt.ShardSize < 0 {
@@ -102,11 +131,11 @@ func statement(ctx context.Context, modelPath string, opt KeyOptions) ([]byte, e
 // bundle.ErrUnsupported for signature problems and ErrMismatch (with the
 // Result filled in) when the model differs; anything else is an I/O error.
 func VerifyWithKey(ctx context.Context, modelPath string, bundleJSON, pubPEM []byte, opt KeyOptions) (*Result, error) {
-	pub, err := bundle.LoadPublicKeyPEM(pubPEM)
+	keys, err := bundle.LoadVerifiersPEM(pubPEM)
 	if err != nil {
 		return nil, err
 	}
-	payload, err := bundle.VerifyKey(bundleJSON, pub)
+	payload, err := bundle.VerifyKeys(bundleJSON, keys)
 	if err != nil {
 		return nil, err
 	}
@@ -116,16 +145,23 @@ func VerifyWithKey(ctx context.Context, modelPath string, bundleJSON, pubPEM []b
 // compareModel parses the verified statement and compares the model with
 // it (the same steps as the tail of VerifyWithKey).
 func compareModel(ctx context.Context, modelPath string, payload []byte, opt KeyOptions) (*Result, error) {
+	res, _, err := compare(ctx, modelPath, payload, opt)
+	return res, err
+}
+
+// compare is compareModel that also returns the signed manifest once it
+// parsed.
+func compare(ctx context.Context, modelPath string, payload []byte, opt KeyOptions) (*Result, *manifest.Manifest, error) {
 	want, err := manifest.ParseStatement(payload)
 	if err != nil {
 		if errors.Is(err, bundle.ErrMalformed) || errors.Is(err, bundle.ErrUnsupported) {
-			return nil, err
+			return nil, nil, err
 		}
 		class := bundle.ErrMalformed
 		if msg := err.Error(); strings.Contains(msg, "unsupported") || strings.Contains(msg, "unknown serialization method") {
 			class = bundle.ErrUnsupported
 		}
-		return nil, fmt.Errorf("%w: signed statement: %v", class, err)
+		return nil, nil, fmt.Errorf("%w: signed statement: %v", class, err)
 	}
 	ig := ignores(modelPath, opt)
 	for _, p := range want.IgnorePaths {
@@ -137,12 +173,13 @@ func compareModel(ctx context.Context, modelPath string, payload []byte, opt Key
 	}
 	got, err := manifest.Build(ctx, modelPath, manifest.Options{
 		Method:        want.Method,
+		HashType:      want.HashType,
 		ShardSize:     want.ShardSize,
 		AllowSymlinks: want.AllowSymlinks,
 		IgnorePaths:   ig,
 	})
 	if err != nil {
-		return nil, err
+		return nil, want, err
 	}
 	res := &Result{}
 	res.Missing, res.Extra, res.Changed = want.Equal(got)
@@ -158,7 +195,7 @@ func compareModel(ctx context.Context, modelPath string, payload []byte, opt Key
 		add("not signed", res.Extra)
 	}
 	if len(parts) > 0 {
-		return res, fmt.Errorf("%w: %s", ErrMismatch, strings.Join(parts, "; "))
+		return res, want, fmt.Errorf("%w: %s", ErrMismatch, strings.Join(parts, "; "))
 	}
-	return res, nil
+	return res, want, nil
 }

@@ -152,7 +152,7 @@ func TestVerifyErrorClasses(t *testing.T) {
 }
 
 func TestVerifyReferenceBundle(t *testing.T) {
-	const ref = "../../shared/corpora/model-signing"
+	const ref = "../testdata/model-signing"
 	if _, err := os.Stat(ref); err != nil {
 		t.Skip("shared corpus not present")
 	}

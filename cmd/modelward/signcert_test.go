@@ -40,7 +40,7 @@ func writeSelfSignedCA(t *testing.T) string {
 
 // Uses the corpus certificates (valid 2025-05-02 .. 2035-04-30).
 func TestSignVerifyCertificateCLI(t *testing.T) {
-	const ref = "../../../shared/corpora/model-signing"
+	const ref = "../../testdata/model-signing"
 	if _, err := os.Stat(ref); err != nil {
 		t.Skip("shared corpus not present")
 	}

@@ -147,7 +147,7 @@ func TestSignKeyUnderscoreAliasesAndSingleFile(t *testing.T) {
 }
 
 func TestVerifyReferenceKeyBundle(t *testing.T) {
-	const ref = "../../../shared/corpora/model-signing"
+	const ref = "../../testdata/model-signing"
 	if _, err := os.Stat(ref); err != nil {
 		t.Skip("shared corpus not present")
 	}

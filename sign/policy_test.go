@@ -1,0 +1,188 @@
+package sign
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/modelward/modelward/sign/bundle"
+	"github.com/modelward/modelward/sign/sigstore"
+)
+
+const vectors = "../testdata/model-signing"
+
+func readVector(t *testing.T, rel string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(vectors, rel))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// referencePolicy trusts every signer of the reference vectors.
+func referencePolicy(t *testing.T) Policy {
+	root, err := sigstore.LoadTrustedRoot(readVector(t, "keys/sigstore-trusted-root-public-good.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return Policy{
+		Keys:         [][]byte{readVector(t, "keys/signing-key-pub.pem")},
+		Roots:        [][]byte{readVector(t, "keys/ca-cert.pem")},
+		SigstoreRoot: root,
+		SigstoreIdentities: []sigstore.Identity{{
+			Subject: "stefanb@us.ibm.com", Issuer: "https://sigstore.verify.ibm.com/oauth2",
+		}},
+		IgnorePaths: []string{"ignore-me"},
+	}
+}
+
+// copyBundle copies one reference model and its model.sig to a temp dir.
+func copyBundle(t *testing.T, name string) string {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), name)
+	if err := os.CopyFS(dir, os.DirFS(filepath.Join(vectors, "bundles", name))); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// Every reference bundle verifies under one policy, and each tampering is
+// reported with its own failure and the file named.
+func TestVerifyModelReferenceBundles(t *testing.T) {
+	names, _ := filepath.Glob(filepath.Join(vectors, "bundles", "*"))
+	if len(names) != 6 {
+		t.Fatalf("%d reference bundles", len(names))
+	}
+	method := map[string]string{"elliptic-key": "key", "certificate": "certificate", "sigstore": "sigstore"}
+	for _, n := range names {
+		name := filepath.Base(n)
+		t.Run(name, func(t *testing.T) {
+			p := referencePolicy(t)
+			ctx := context.Background()
+			dir := copyBundle(t, name)
+			v, err := VerifyModel(ctx, dir, "", p)
+			if err != nil || !v.Verified {
+				t.Fatalf("verify: %v (%+v)", err, v)
+			}
+			if want := method[name[strings.IndexByte(name, '-')+1:]]; v.Method != want || v.Signer == "" || v.Files != 2 || v.HashType != "sha256" {
+				t.Errorf("result %+v, want method %s", v, want)
+			}
+			tamper := []struct {
+				what    string
+				do      func(dir string) error
+				failure Failure
+				list    func(*Verification) []string
+				named   string
+			}{
+				{"one byte changed", func(d string) error { return flipByte(filepath.Join(d, "signme-1")) }, FailMismatch, func(v *Verification) []string { return v.Changed }, "signme-1"},
+				{"file added", func(d string) error { return os.WriteFile(filepath.Join(d, "added"), []byte("x"), 0o644) }, FailMismatch, func(v *Verification) []string { return v.Extra }, "added"},
+				{"file removed", func(d string) error { return os.Remove(filepath.Join(d, "signme-2")) }, FailMismatch, func(v *Verification) []string { return v.Missing }, "signme-2"},
+			}
+			for _, tc := range tamper {
+				d := copyBundle(t, name)
+				if err := tc.do(d); err != nil {
+					t.Fatal(err)
+				}
+				v, err := VerifyModel(ctx, d, "", p)
+				if err == nil || v.Failure != tc.failure || !slices.Contains(tc.list(v), tc.named) || !strings.Contains(err.Error(), tc.named) {
+					t.Errorf("%s: %v (%+v)", tc.what, err, v)
+				}
+			}
+			// A changed signature byte inside the bundle's base64 payload.
+			d := copyBundle(t, name)
+			sig := filepath.Join(d, "model.sig")
+			b := readVector(t, filepath.Join("bundles", name, "model.sig"))
+			i := strings.Index(string(b), `"payload":"`) + len(`"payload":"`) + 40
+			if i < 60 {
+				i = strings.Index(string(b), `"payload": "`) + len(`"payload": "`) + 40
+			}
+			b[i] = map[bool]byte{true: 'A', false: 'B'}[b[i] != 'A']
+			if err := os.WriteFile(sig, b, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			v, err = VerifyModel(ctx, d, "", p)
+			if err == nil || v.Verified || v.Failure == FailMismatch || v.Failure == FailIO {
+				t.Errorf("bundle changed: %v (%+v)", err, v)
+			}
+		})
+	}
+}
+
+func flipByte(p string) error {
+	b, err := os.ReadFile(p)
+	if err != nil {
+		return err
+	}
+	b[0] ^= 1
+	return os.WriteFile(p, b, 0o644)
+}
+
+// A policy without the signer of a bundle's kind, or with other signers,
+// refuses with the matching failure.
+func TestVerifyModelPolicyRefusals(t *testing.T) {
+	ctx := context.Background()
+	other, err := bundle.GenerateKeys(bundle.AlgECDSAP256)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		bundle string
+		edit   func(*Policy)
+		want   Failure
+	}{
+		{"v1.1.0-elliptic-key", func(p *Policy) { p.Keys = nil }, FailWrongKey},
+		{"v1.1.0-elliptic-key", func(p *Policy) { p.Keys = [][]byte{other[0].Public().PEM()} }, FailWrongKey},
+		{"v1.1.0-certificate", func(p *Policy) { p.Roots = nil }, FailUntrusted},
+		{"v1.1.0-certificate", func(p *Policy) { p.CertSubjects = []string{"someone-else@example.com"} }, FailIdentity},
+		{"v1.1.0-sigstore", func(p *Policy) { p.SigstoreIdentities[0].Subject = "mallory@example.com" }, FailIdentity},
+		{"v1.1.0-sigstore", func(p *Policy) { p.SigstoreIdentities = nil }, FailIdentity},
+	}
+	for _, c := range cases {
+		p := referencePolicy(t)
+		c.edit(&p)
+		v, err := VerifyModel(ctx, copyBundle(t, c.bundle), "", p)
+		if err == nil || v.Failure != c.want {
+			t.Errorf("%s: %v (%+v), want %s", c.bundle, err, v, c.want)
+		}
+	}
+	v, err := VerifyModel(ctx, t.TempDir(), "", referencePolicy(t))
+	if err == nil || v.Failure != FailMissing {
+		t.Errorf("no signature: %v (%+v)", err, v)
+	}
+}
+
+// modelward's own post-quantum and hybrid signatures verify through the
+// same policy, and a hybrid key set is only satisfied by both signatures.
+func TestVerifyModelPostQuantum(t *testing.T) {
+	ctx := context.Background()
+	for _, alg := range []string{bundle.AlgMLDSA65, bundle.AlgHybrid} {
+		dir := t.TempDir()
+		if err := os.WriteFile(filepath.Join(dir, "weights.bin"), []byte("weights"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		keys, err := bundle.GenerateKeys(alg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var priv, pub []byte
+		for _, k := range keys {
+			p, _ := k.PrivatePEM()
+			priv, pub = append(priv, p...), append(pub, k.Public().PEM()...)
+		}
+		bj, err := SignWithKey(ctx, dir, priv, KeyOptions{Signature: DefaultSignature(dir)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(DefaultSignature(dir), bj, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		v, err := VerifyModel(ctx, dir, "", Policy{Keys: [][]byte{pub}})
+		if err != nil || len(v.Algorithms) != len(keys) {
+			t.Fatalf("%s: %v %+v", alg, err, v)
+		}
+	}
+}
