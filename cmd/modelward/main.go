@@ -82,7 +82,8 @@ Exit status: 0 when no finding reaches --fail-on, 1 when one does,
 	root.AddCommand(newScanCmd(), newPolicyCmd(), newVersionCmd())
 	root.AddCommand(newDigestCmd())
 	root.AddCommand(newSignCmd())
-	root.AddCommand(newVerifyCmd())
+	root.AddCommand(newVerifyCmd(), newKeygenCmd())
+	root.AddCommand(newBOMCmd())
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return &statusError{exitError, fmt.Errorf("%w (see '%s --help')", err, c.CommandPath())}
 	})
