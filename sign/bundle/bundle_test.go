@@ -316,7 +316,20 @@ func FuzzParse(f *testing.F) {
 		f.Add(b)
 	}
 	f.Add([]byte(`{"mediaType":"application/vnd.dev.sigstore.bundle.v0.3+json","dsseEnvelope":{"payload":"e30=","payloadType":"x","signatures":[{"sig":"AA=="}]}}`))
+	// The reference's real bundles, and a hybrid one.
+	refs, _ := filepath.Glob(filepath.Join(sharedDir, "bundles", "*", "model.sig"))
+	for _, r := range refs {
+		if b, err := os.ReadFile(r); err == nil {
+			f.Add(b)
+		}
+	}
+	hybrid, _ := GenerateKeys(AlgHybrid)
+	if b, err := SignKeys([]byte(testStatement), hybrid, nil); err == nil {
+		f.Add(b)
+	}
 	pub, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	others, _ := GenerateKeys(AlgHybrid)
+	otherKeys := []*Verifier{others[0].Public(), others[1].Public()}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		b, err := Parse(data)
 		if err != nil {
@@ -330,6 +343,55 @@ func FuzzParse(f *testing.F) {
 		}
 		if _, err := VerifyKey(data, &pub.PublicKey); err == nil {
 			t.Fatal("random bundle verified")
+		}
+		if _, err := VerifyKeys(data, otherKeys); err == nil {
+			t.Fatal("random bundle verified with a hybrid key")
+		}
+	})
+}
+
+// FuzzLoadKeys: key files are user input; no input may panic, and
+// whatever loads must round-trip through its canonical PEM.
+func FuzzLoadKeys(f *testing.F) {
+	for _, name := range []string{"signing-key.pem", "signing-key-pub.pem", "ca-priv.pem", "ca-cert.pem"} {
+		if b, err := os.ReadFile(filepath.Join(sharedDir, "keys", name)); err == nil {
+			f.Add(b)
+		}
+	}
+	for _, alg := range Algorithms {
+		ks, _ := GenerateKeys(alg)
+		var priv, pub []byte
+		for _, k := range ks {
+			p, _ := k.PrivatePEM()
+			priv, pub = append(priv, p...), append(pub, k.Public().PEM()...)
+		}
+		f.Add(priv)
+		f.Add(pub)
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		if ss, err := LoadSignersPEM(data); err == nil {
+			for _, s := range ss {
+				p, err := s.PrivatePEM()
+				if err != nil {
+					t.Fatalf("loaded key does not encode: %v", err)
+				}
+				back, err := LoadSignersPEM(p)
+				if err != nil || !back[0].Public().equal(s.Public()) {
+					t.Fatalf("key does not round-trip: %v", err)
+				}
+			}
+		} else if !errors.Is(err, ErrMalformed) && !errors.Is(err, ErrUnsupported) {
+			t.Fatalf("unclassified error: %v", err)
+		}
+		if vs, err := LoadVerifiersPEM(data); err == nil {
+			for _, v := range vs {
+				back, err := LoadVerifiersPEM(v.PEM())
+				if err != nil || !back[0].equal(v) {
+					t.Fatalf("public key does not round-trip: %v", err)
+				}
+			}
+		} else if !errors.Is(err, ErrMalformed) && !errors.Is(err, ErrUnsupported) {
+			t.Fatalf("unclassified error: %v", err)
 		}
 	})
 }
