@@ -57,8 +57,13 @@ const (
 	FailMalformed   Failure = "malformed"   // the signature file is not a valid bundle
 	FailUnsupported Failure = "unsupported" // a format or algorithm not handled
 	FailMissing     Failure = "no-signature"
-	FailIO          Failure = "io" // the model could not be read
+	FailPolicy      Failure = "policy" // a trusted key or root of the policy is unusable
+	FailIO          Failure = "io"     // the model could not be read
 )
+
+// ErrPolicy: the policy itself is unusable (a trusted key or root file
+// that does not parse); no model can be verified against it.
+var ErrPolicy = errors.New("verification policy is unusable")
 
 // Verification is the structured outcome of VerifyModel.
 type Verification struct {
@@ -194,7 +199,7 @@ func (p Policy) checkKeys(bun []byte, v *Verification) ([]byte, error) {
 	for _, pem := range p.Keys {
 		keys, err := bundle.LoadVerifiersPEM(pem)
 		if err != nil {
-			return nil, fmt.Errorf("policy key: %w", err)
+			return nil, fmt.Errorf("%w: trusted key: %v", ErrPolicy, err)
 		}
 		payload, err := bundle.VerifyKeys(bun, keys)
 		if err == nil {
@@ -220,7 +225,7 @@ func (p Policy) checkCertificate(bun []byte, v *Verification) ([]byte, error) {
 	}
 	roots, err := RootPool(p.Roots...)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("%w: %v", ErrPolicy, err)
 	}
 	payload, leaf, err := bundle.VerifyCertificate(bun, roots, p.Time)
 	if err != nil {
@@ -288,7 +293,7 @@ func classify(err error) Failure {
 		err error
 		f   Failure
 	}{
-		{ErrMismatch, FailMismatch}, {bundle.ErrWrongKey, FailWrongKey}, {bundle.ErrUntrusted, FailUntrusted},
+		{ErrPolicy, FailPolicy}, {ErrMismatch, FailMismatch}, {bundle.ErrWrongKey, FailWrongKey}, {bundle.ErrUntrusted, FailUntrusted},
 		{bundle.ErrExpired, FailExpired}, {bundle.ErrIdentity, FailIdentity}, {bundle.ErrMalformed, FailMalformed},
 		{bundle.ErrUnsupported, FailUnsupported},
 	} {

@@ -2,6 +2,7 @@ package sign
 
 import (
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"slices"
@@ -183,6 +184,21 @@ func TestVerifyModelPostQuantum(t *testing.T) {
 		v, err := VerifyModel(ctx, dir, "", Policy{Keys: [][]byte{pub}})
 		if err != nil || len(v.Algorithms) != len(keys) {
 			t.Fatalf("%s: %v %+v", alg, err, v)
+		}
+	}
+}
+
+// A policy whose trusted key or root does not parse is the caller's
+// problem, never reported as a bad signature.
+func TestVerifyModelUnusablePolicy(t *testing.T) {
+	for _, p := range []Policy{{Keys: [][]byte{[]byte("not a key")}}, {Roots: [][]byte{[]byte("not a root")}}} {
+		name := "v1.1.0-elliptic-key"
+		if p.Roots != nil {
+			name = "v1.1.0-certificate"
+		}
+		v, err := VerifyModel(context.Background(), copyBundle(t, name), "", p)
+		if !errors.Is(err, ErrPolicy) || v.Failure != FailPolicy {
+			t.Errorf("%s: %v (%+v)", name, err, v)
 		}
 	}
 }

@@ -70,8 +70,8 @@ func TestSignVerifyCertificateCLI(t *testing.T) {
 	if code, out, stderr := runBoth("verify", "certificate", model, "--certificate-chain", ca); code != 0 || !strings.Contains(out, "verified") {
 		t.Fatalf("verify certificate: exit %d: %s%s", code, out, stderr)
 	}
-	// Another root: exit 3.
-	if code, _, stderr := runBoth("verify", "certificate", model, "--certificate-chain", writeSelfSignedCA(t)); code != exitWrongKey || !strings.Contains(stderr, "not trusted") {
+	// Another root: exit 4.
+	if code, _, stderr := runBoth("verify", "certificate", model, "--certificate-chain", writeSelfSignedCA(t)); code != exitUntrusted || !strings.Contains(stderr, "not trusted") {
 		t.Fatalf("other root: exit %d: %s", code, stderr)
 	}
 	// A changed file: exit 1.

@@ -102,13 +102,19 @@ func TestSignVerifyKeyCLI(t *testing.T) {
 	if code, _, stderr := runBoth("verify", "key", dir, "--public-key", otherPub, "--ignore-unsigned-files"); code != exitWrongKey {
 		t.Fatalf("wrong key: exit %d: %s", code, stderr)
 	}
-	// Malformed bundle, missing key file, missing flag: exit 2.
+	// A malformed bundle: exit 7; no signature: exit 8.
 	bad := filepath.Join(t.TempDir(), "bad.sig")
 	if err := os.WriteFile(bad, []byte("{"), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	if code, _, stderr := runBoth("verify", "key", dir, "--public-key", pub, "--signature", bad); code != exitBadBundle || !strings.Contains(stderr, "malformed") {
+		t.Errorf("malformed bundle: exit %d: %s", code, stderr)
+	}
+	if code, _, stderr := runBoth("verify", "key", dir, "--public-key", pub, "--signature", bad+".none"); code != exitNoSignature || !strings.Contains(stderr, "no such file") {
+		t.Errorf("no signature: exit %d: %s", code, stderr)
+	}
+	// Missing key file, missing flag: exit 2.
 	for _, args := range [][]string{
-		{"verify", "key", dir, "--public-key", pub, "--signature", bad},
 		{"verify", "key", dir, "--public-key", filepath.Join(dir, "nope.pem")},
 		{"verify", "key", dir},
 		{"sign", "key", dir},

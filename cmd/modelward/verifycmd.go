@@ -14,17 +14,36 @@ import (
 	"github.com/modelward/modelward/sign/sigstore"
 )
 
-// exitWrongKey: verify found a signature that does not come from a trusted
-// signer (another key, an untrusted or expired certificate, another
-// identity). Only `verify` uses it.
-const exitWrongKey = 3
+// Exit statuses of `verify`, one per failure (docs/cli.md): 1
+// (exitFindings) means the model differs from what was signed and 2
+// (exitError) a usage error or a model that could not be read.
+const (
+	exitWrongKey    = 3 // no trusted key made the signature, or it was altered
+	exitUntrusted   = 4 // the certificate does not chain to a trusted root
+	exitExpired     = 5 // a certificate is not valid at the verification time
+	exitIdentity    = 6 // a trusted signature by a signer the policy does not accept
+	exitBadBundle   = 7 // the signature file is malformed or unsupported
+	exitNoSignature = 8 // there is no signature file
+)
+
+var exitForFailure = map[sign.Failure]int{
+	sign.FailMismatch:    exitFindings,
+	sign.FailWrongKey:    exitWrongKey,
+	sign.FailUntrusted:   exitUntrusted,
+	sign.FailExpired:     exitExpired,
+	sign.FailIdentity:    exitIdentity,
+	sign.FailMalformed:   exitBadBundle,
+	sign.FailUnsupported: exitBadBundle,
+	sign.FailMissing:     exitNoSignature,
+}
 
 const verifyExitStatus = `Exit status: 0 verified; 1 the model does not match its signature (each
 missing, changed or unsigned file is named on standard error); 3 the
-signature is not from a trusted signer (another key, an untrusted, expired
-or not yet valid certificate, another identity, or a signature that does
-not verify); 2 no signature, a malformed or unsupported signature, a usage
-error, or a file that could not be read.`
+signature does not verify with the trusted key(s); 4 the certificate does
+not chain to a trusted root; 5 a certificate is expired or not yet valid;
+6 the signer is not an accepted identity; 7 the signature file is
+malformed or unsupported; 8 there is no signature file; 2 a usage error
+or a model that could not be read.`
 
 // verifyFlags are the flags every verification method shares.
 type verifyFlags struct {
@@ -283,8 +302,7 @@ func reportVerification(cmd *cobra.Command, v *sign.Verification, err error, tex
 		}
 		return nil
 	}
-	switch v.Failure {
-	case sign.FailMismatch:
+	if v.Failure == sign.FailMismatch {
 		fmt.Fprintf(stderr, "modelward: %s does not match its signature\n", report.Terminal(v.Model))
 		list := func(what string, names []string) {
 			for _, n := range names {
@@ -297,9 +315,10 @@ func reportVerification(cmd *cobra.Command, v *sign.Verification, err error, tex
 			list("not signed", v.Extra)
 		}
 		return &statusError{exitFindings, err}
-	case sign.FailWrongKey, sign.FailUntrusted, sign.FailExpired, sign.FailIdentity:
+	}
+	if code, ok := exitForFailure[v.Failure]; ok {
 		fmt.Fprintf(stderr, "modelward: %s: %s\n", report.Terminal(v.Signature), report.Terminal(err.Error()))
-		return &statusError{exitWrongKey, err}
+		return &statusError{code, err}
 	}
 	return usageErr("verifying %s: %v", v.Model, err)
 }
