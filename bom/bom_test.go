@@ -102,15 +102,7 @@ func input(t *testing.T, path string, noScan bool) Input {
 	in := Input{Path: path, Manifest: m, Signature: Signature{State: SignatureAbsent},
 		ToolVersion: "v0.0.0-test", Time: fixedTime, Serial: fixedSerial}
 	if !noScan {
-		var files []string
-		for _, r := range m.Resources {
-			if r.Name == "." {
-				files = append(files, path)
-			} else {
-				files = append(files, filepath.Join(path, filepath.FromSlash(r.Name)))
-			}
-		}
-		in.Scan = scan.New(scan.Options{}).ScanFiles(ctx, files)
+		in.Scan = scan.New(scan.Options{}).ScanFiles(ctx, m.Paths(path))
 	}
 	return in
 }

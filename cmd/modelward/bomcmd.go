@@ -102,15 +102,7 @@ func runBOM(cmd *cobra.Command, model, output, sigFile string, noScan bool, chec
 		ToolVersion: version.Get().Version,
 	}
 	if !noScan {
-		files := make([]string, 0, len(m.Resources))
-		for _, r := range m.Resources {
-			if r.Name == "." {
-				files = append(files, model)
-			} else {
-				files = append(files, filepath.Join(model, filepath.FromSlash(r.Name)))
-			}
-		}
-		in.Scan = scan.New(scan.Options{}).ScanFiles(ctx, files)
+		in.Scan = scan.New(scan.Options{}).ScanFiles(ctx, m.Paths(model))
 	}
 	if err := ctx.Err(); err != nil {
 		return usageErr("interrupted: %v", err)

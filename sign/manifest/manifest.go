@@ -627,3 +627,18 @@ func (m *Manifest) Statement() ([]byte, error) {
 	}
 	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
 }
+
+// Paths returns the files of a "files" manifest built from root, in
+// resource order: root itself for a single-file model, else each resource
+// name joined to root.
+func (m *Manifest) Paths(root string) []string {
+	out := make([]string, 0, len(m.Resources))
+	for _, r := range m.Resources {
+		if r.Name == "." {
+			out = append(out, root)
+		} else {
+			out = append(out, filepath.Join(root, filepath.FromSlash(r.Name)))
+		}
+	}
+	return out
+}
