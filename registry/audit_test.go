@@ -48,7 +48,7 @@ func TestVerifyChainDetectsEveryTamper(t *testing.T) {
 		"resealed middle": func(c []AuditEntry) []AuditEntry {
 			c[2].Reason = "forged"
 			c[2].Hash = ChainHash(c[2].Prev, &c[2]) // a forger recomputes one hash...
-			return c                                 // ...but the next entry still points at the old one
+			return c                                // ...but the next entry still points at the old one
 		},
 	}
 	for name, edit := range edits {

@@ -33,7 +33,7 @@ var transitions = map[State][]State{
 	Evaluated:   {Approved},
 	Approved:    {Deployed},
 	Deployed:    {Deprecated},
-	Deprecated:  {Deployed}, // rollback or redeploy, after re-verification
+	Deprecated:  {Deployed},   // rollback or redeploy, after re-verification
 	Quarantined: {Registered}, // released: every gate runs again
 }
 
