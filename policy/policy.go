@@ -75,6 +75,8 @@ type Policy struct {
 	Allow   []string         `yaml:"allow" json:"allow"`
 	Deny    []string         `yaml:"deny" json:"deny"`
 	Limits  Limits           `yaml:"limits" json:"limits"`
+	// Registry holds the registry's lifecycle gates.
+	Registry Gates `yaml:"registry" json:"registry"`
 
 	allow       []allowPattern    // wildcard allow entries
 	exact       map[string]string // exact allow entries, "module:name" to the entry
@@ -84,11 +86,12 @@ type Policy struct {
 
 // file is the on-disk shape; pointers tell "unset" from zero.
 type file struct {
-	Version int               `yaml:"version"`
-	FailOn  *finding.Severity `yaml:"fail_on"`
-	Allow   []string          `yaml:"allow"`
-	Deny    []string          `yaml:"deny"`
-	Limits  yaml.Node         `yaml:"limits"`
+	Version  int               `yaml:"version"`
+	FailOn   *finding.Severity `yaml:"fail_on"`
+	Allow    []string          `yaml:"allow"`
+	Deny     []string          `yaml:"deny"`
+	Limits   yaml.Node         `yaml:"limits"`
+	Registry yaml.Node         `yaml:"registry"`
 }
 
 // Default returns the embedded default policy.
@@ -132,7 +135,7 @@ func parse(r io.Reader, base *Policy, asDefault bool) (*Policy, error) {
 	}
 	p := &Policy{Version: 1, FailOn: finding.Medium}
 	if base != nil {
-		p.FailOn, p.Limits = base.FailOn, base.Limits
+		p.FailOn, p.Limits, p.Registry = base.FailOn, base.Limits, base.Registry
 		p.Allow = append(p.Allow, base.Allow...)
 		p.Deny = append(p.Deny, base.Deny...)
 		p.defaultDeny = base.defaultDeny
@@ -151,6 +154,13 @@ func parse(r io.Reader, base *Policy, asDefault bool) (*Policy, error) {
 			return nil, fmt.Errorf("limits: %w", err)
 		}
 		p.Limits = lim
+	}
+	if !f.Registry.IsZero() {
+		g, err := decodeGates(&f.Registry, p.Registry)
+		if err != nil {
+			return nil, fmt.Errorf("registry: %w", err)
+		}
+		p.Registry = g
 	}
 	if err := p.compile(); err != nil {
 		return nil, err
