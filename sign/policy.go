@@ -7,10 +7,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"net/url"
 	"os"
 	"slices"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/modelward/modelward/sign/bundle"
@@ -99,8 +101,11 @@ func VerifyModel(ctx context.Context, modelPath, signature string, p Policy) (*V
 	}
 	v := &Verification{Model: modelPath, Signature: signature}
 	bun, err := readBundle(signature)
-	if err != nil {
+	if errors.Is(err, fs.ErrNotExist) {
 		return v.fail(FailMissing, err)
+	}
+	if err != nil {
+		return v.fail(classify(err), err)
 	}
 	payload, err := p.checkSignature(bun, v)
 	if err != nil {
@@ -137,12 +142,17 @@ func DefaultSignature(model string) string {
 }
 
 // readBundle reads at most bundle.MaxBundleSize bytes of a signature file.
+// It opens without blocking and refuses anything but a regular file: a
+// FIFO planted as model.sig must not hang the verifier.
 func readBundle(path string) ([]byte, error) {
-	f, err := os.Open(path)
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
 	if err != nil {
 		return nil, fmt.Errorf("reading the signature: %w", err)
 	}
 	defer f.Close()
+	if st, err := f.Stat(); err != nil || !st.Mode().IsRegular() {
+		return nil, fmt.Errorf("%w: %s is not a regular file", bundle.ErrMalformed, path)
+	}
 	b, err := io.ReadAll(io.LimitReader(f, bundle.MaxBundleSize+1))
 	if err != nil {
 		return nil, fmt.Errorf("reading the signature: %w", err)
@@ -280,8 +290,15 @@ func certName(c *x509.Certificate) string {
 	return c.Subject.String()
 }
 
+// certNames reports whether the certificate names want. Subject
+// alternative names are what CAs validate; the common name is often a
+// free-form display name, so it counts only for a certificate without any
+// subject alternative name.
 func certNames(c *x509.Certificate, want string) bool {
-	if c.Subject.CommonName == want || slices.Contains(c.EmailAddresses, want) || slices.Contains(c.DNSNames, want) {
+	if len(c.EmailAddresses)+len(c.DNSNames)+len(c.URIs)+len(c.IPAddresses) == 0 {
+		return c.Subject.CommonName == want
+	}
+	if slices.Contains(c.EmailAddresses, want) || slices.Contains(c.DNSNames, want) {
 		return true
 	}
 	return slices.ContainsFunc(c.URIs, func(u *url.URL) bool { return u.String() == want })

@@ -2,12 +2,16 @@ package sign
 
 import (
 	"context"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"errors"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/modelward/modelward/sign/bundle"
 	"github.com/modelward/modelward/sign/sigstore"
@@ -200,5 +204,93 @@ func TestVerifyModelUnusablePolicy(t *testing.T) {
 		if !errors.Is(err, ErrPolicy) || v.Failure != FailPolicy {
 			t.Errorf("%s: %v (%+v)", name, err, v)
 		}
+	}
+}
+
+// A FIFO (or anything but a regular file) as the signature fails at once
+// instead of blocking the verifier.
+func TestVerifyModelSignatureNotRegular(t *testing.T) {
+	dir := copyBundle(t, "v1.1.0-elliptic-key")
+	sig := filepath.Join(dir, "model.sig")
+	if err := os.Remove(sig); err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Mkfifo(sig, 0o644); err != nil {
+		t.Skipf("no FIFOs here: %v", err)
+	}
+	done := make(chan *Verification, 1)
+	go func() {
+		v, _ := VerifyModel(context.Background(), dir, "", referencePolicy(t))
+		done <- v
+	}()
+	select {
+	case v := <-done:
+		if v.Verified || v.Failure != FailMalformed {
+			t.Fatalf("%+v", v)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("VerifyModel blocked on a FIFO")
+	}
+}
+
+// A huge unsigned file is reported without being hashed: a sparse 1 TiB
+// file must not keep the verifier busy (files and shards).
+func TestVerifyModelDoesNotHashUnsignedFiles(t *testing.T) {
+	ctx := context.Background()
+	keys, _ := bundle.GenerateKeys(bundle.AlgECDSAP256)
+	priv, _ := keys[0].PrivatePEM()
+	pub := keys[0].Public().PEM()
+	for _, shard := range []int64{0, 1 << 20} {
+		dir := t.TempDir()
+		if err := os.WriteFile(filepath.Join(dir, "w.bin"), []byte("weights"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		bj, err := SignWithKey(ctx, dir, priv, KeyOptions{Signature: DefaultSignature(dir), ShardSize: shard})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(DefaultSignature(dir), bj, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		for _, name := range []string{"extra.bin", "w.bin"} { // unsigned, then a signed file grown
+			f, err := os.OpenFile(filepath.Join(dir, name), os.O_CREATE|os.O_WRONLY, 0o644)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := f.Truncate(1 << 40); err != nil {
+				f.Close()
+				t.Skipf("no sparse files here: %v", err)
+			}
+			f.Close()
+			if name == "w.bin" && shard == 0 {
+				continue // files mode records no sizes: a grown signed file must be hashed
+			}
+			cctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+			v, err := VerifyModel(cctx, dir, "", Policy{Keys: [][]byte{pub}})
+			cancel()
+			if err == nil || v.Failure != FailMismatch {
+				t.Fatalf("shard %d, %s: %v (%+v)", shard, name, err, v)
+			}
+			list := v.Extra
+			if name == "w.bin" {
+				list = v.Changed
+			}
+			if !slices.Contains(list, name) {
+				t.Fatalf("shard %d, %s not named: %+v", shard, name, v)
+			}
+		}
+	}
+}
+
+// A certificate's common name counts only when it has no subject
+// alternative names: CAs validate the SANs, not a display name.
+func TestCertNamesPreferSANs(t *testing.T) {
+	withSAN := &x509.Certificate{Subject: pkix.Name{CommonName: "release@example.com"}, EmailAddresses: []string{"mallory@example.org"}}
+	if certNames(withSAN, "release@example.com") || !certNames(withSAN, "mallory@example.org") {
+		t.Error("common name used although SANs exist")
+	}
+	cnOnly := &x509.Certificate{Subject: pkix.Name{CommonName: "release signer"}}
+	if !certNames(cnOnly, "release signer") {
+		t.Error("common name of a certificate without SANs not used")
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"path"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/modelward/modelward/sign/bundle"
@@ -177,12 +178,25 @@ func compare(ctx context.Context, modelPath string, payload []byte, opt KeyOptio
 		ShardSize:     want.ShardSize,
 		AllowSymlinks: want.AllowSymlinks,
 		IgnorePaths:   ig,
+		Expect:        want,
 	})
 	if err != nil {
 		return nil, want, err
 	}
 	res := &Result{}
 	res.Missing, res.Extra, res.Changed = want.Equal(got)
+	res.Extra = append(res.Extra, got.Unlisted...)
+	if len(got.Resized) > 0 {
+		// A resized file's shards were not hashed: report the file as
+		// changed, not each of its shards as missing.
+		res.Missing = slices.DeleteFunc(res.Missing, func(n string) bool {
+			f, _, _, _ := manifest.SplitShardName(n)
+			return slices.Contains(got.Resized, f)
+		})
+		res.Changed = append(res.Changed, got.Resized...)
+	}
+	slices.Sort(res.Extra)
+	slices.Sort(res.Changed)
 	var parts []string
 	add := func(what string, names []string) {
 		if len(names) > 0 {

@@ -179,6 +179,10 @@ func VerifyCertificate(bundleJSON []byte, roots *x509.CertPool, at time.Time) ([
 		return nil, nil, fmt.Errorf("%w: %q is valid from %s to %s, not at %s", ErrExpired,
 			leaf.Subject.String(), leaf.NotBefore.UTC().Format(time.RFC3339), leaf.NotAfter.UTC().Format(time.RFC3339), at.UTC().Format(time.RFC3339))
 	}
+	if leaf.KeyUsage != 0 && leaf.KeyUsage&x509.KeyUsageDigitalSignature == 0 {
+		// crypto/x509 leaves the leaf's key usage to the caller.
+		return nil, nil, fmt.Errorf("%w: %q may not make signatures (its key usage lacks digitalSignature)", ErrUntrusted, leaf.Subject.String())
+	}
 	if !slices.Contains(leaf.ExtKeyUsage, x509.ExtKeyUsageCodeSigning) {
 		// x509.Verify lets a leaf without extended key usages do anything;
 		// a model signing certificate must name code signing.

@@ -13,6 +13,7 @@ import (
 	"math/big"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -244,5 +245,32 @@ func TestCertificateRejections(t *testing.T) {
 	}
 	if _, _, err := VerifyCertificate(bj, p.roots(), time.Time{}); !errors.Is(err, ErrUntrusted) {
 		t.Fatalf("server-auth intermediate: %v", err)
+	}
+}
+
+// A leaf whose key usage does not allow signatures is refused, even with
+// the code-signing extended key usage (crypto/x509 leaves it to callers).
+func TestLeafKeyUsageMustAllowSignatures(t *testing.T) {
+	p := newPKI(t)
+	k, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(9999), Subject: pkix.Name{CommonName: "encipher-only"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		KeyUsage:    x509.KeyUsageKeyEncipherment,
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageCodeSigning},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, p.inter.cert, &k.PublicKey, p.inter.key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	leafPEM := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
+	bj, err := SignCertificate([]byte(testStatement), k, leafPEM, [][]byte{p.inter.pem})
+	if err != nil {
+		t.Fatal(err)
+	}
+	roots := x509.NewCertPool()
+	roots.AddCert(p.root.cert)
+	if _, _, err := VerifyCertificate(bj, roots, time.Time{}); !errors.Is(err, ErrUntrusted) || !strings.Contains(err.Error(), "digitalSignature") {
+		t.Fatalf("err = %v", err)
 	}
 }

@@ -70,6 +70,10 @@ type Manifest struct {
 	IgnorePaths   []string // recorded as serialization.ignore_paths when non-empty
 	Resources     []Resource
 	ModelName     string // in-toto subject name: base name of the model folder or file
+	// Unlisted and Resized are filled only when Options.Expect is set: the
+	// files that were not hashed because the expected manifest does not
+	// list them, or (shards) lists them with another size.
+	Unlisted, Resized []string
 }
 
 // Options controls Build.
@@ -88,6 +92,13 @@ type Options struct {
 	// HashType is sha256 (default when empty), blake2b or blake3 (or an
 	// alias NormalizeHashType accepts).
 	HashType string
+	// Expect, when set (a signed manifest being verified), limits hashing
+	// to what it can match: files it does not list are reported in
+	// Manifest.Unlisted without being read, and in shards mode files whose
+	// size differs from the signed one in Manifest.Resized. A verifier must
+	// not spend hours hashing a huge sparse file someone dropped into the
+	// model only to say it was not signed.
+	Expect *Manifest
 	// Workers bounds the hashing pool (0 = GOMAXPROCS).
 	Workers int
 	// SplitSize: in "files" mode with blake3, files larger than this are
@@ -199,6 +210,10 @@ func Build(ctx context.Context, root string, opt Options) (*Manifest, error) {
 		return nil, fmt.Errorf("manifest: %s is neither a regular file nor a directory", root)
 	}
 
+	var unlisted, resized []string
+	if opt.Expect != nil {
+		files, unlisted, resized = expected(files, opt.Expect)
+	}
 	names, jobs := plan(files, method, hashType, shardSize, opt.SplitSize)
 	results, err := hashAll(ctx, jobs, opt.Workers)
 	if err != nil {
@@ -213,6 +228,8 @@ func Build(ctx context.Context, root string, opt Options) (*Manifest, error) {
 		IgnorePaths:   ignores,
 		ModelName:     name,
 		Resources:     make([]Resource, len(names)),
+		Unlisted:      unlisted,
+		Resized:       resized,
 	}
 	alg := hashType
 	if method == MethodShards {
@@ -240,6 +257,33 @@ func Build(ctx context.Context, root string, opt Options) (*Manifest, error) {
 		}
 	}
 	return m, nil
+}
+
+// expected keeps the files exp can match and names the others: unlisted
+// (exp has no resource of the file) and resized (a shards manifest whose
+// shards end elsewhere than the file does).
+func expected(files []*fileItem, exp *Manifest) (keep []*fileItem, unlisted, resized []string) {
+	sizes := map[string]int64{} // file → size the shards imply; -1 in files mode
+	for _, r := range exp.Resources {
+		if exp.Method != MethodShards {
+			sizes[r.Name] = -1
+			continue
+		}
+		path, _, end, _ := SplitShardName(r.Name)
+		sizes[path] = max(sizes[path], end)
+	}
+	for _, f := range files {
+		want, ok := sizes[f.rel]
+		switch {
+		case !ok && !(exp.Method == MethodShards && f.size == 0): // empty files have no shards
+			unlisted = append(unlisted, f.rel)
+		case ok && want >= 0 && want != f.size:
+			resized = append(resized, f.rel)
+		default:
+			keep = append(keep, f)
+		}
+	}
+	return keep, unlisted, resized
 }
 
 // plan lists the resource names in payload order and the jobs that hash

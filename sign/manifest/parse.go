@@ -163,20 +163,33 @@ func parseShardSize(n json.Number) (int64, error) {
 	return int64(f), nil
 }
 
-// checkShardName validates "path:start:end" with 0 <= start < end and
-// end-start <= size.
-func checkShardName(name string, size int64) error {
+// SplitShardName splits a "path:start:end" resource name; ok is false
+// when the name does not have that shape.
+func SplitShardName(name string) (path string, start, end int64, ok bool) {
 	j := strings.LastIndexByte(name, ':')
 	i := -1
 	if j > 0 {
 		i = strings.LastIndexByte(name[:j], ':')
 	}
 	if i <= 0 {
-		return fmt.Errorf("manifest: shard name %q is not path:start:end", name)
+		return name, 0, 0, false
 	}
 	start, err1 := strconv.ParseInt(name[i+1:j], 10, 64)
 	end, err2 := strconv.ParseInt(name[j+1:], 10, 64)
-	if err1 != nil || err2 != nil || start < 0 || end <= start || end-start > size {
+	if err1 != nil || err2 != nil {
+		return name, 0, 0, false
+	}
+	return name[:i], start, end, true
+}
+
+// checkShardName validates "path:start:end" with 0 <= start < end and
+// end-start <= size.
+func checkShardName(name string, size int64) error {
+	_, start, end, ok := SplitShardName(name)
+	if !ok {
+		return fmt.Errorf("manifest: shard name %q is not path:start:end", name)
+	}
+	if start < 0 || end <= start || end-start > size {
 		return fmt.Errorf("manifest: shard name %q has an invalid range", name)
 	}
 	return nil
