@@ -216,7 +216,8 @@ as for 'verify key') chains, through the intermediates in the bundle, to a
 root certificate of --certificate-chain (PEM files, repeatable: the CA),
 that every certificate allows code signing (the signing certificate must
 list it explicitly) and is valid now, that it names one of --identity when
-given (an email, URI or DNS name, or the subject common name), and that
+given (an email, URI or DNS subject alternative name; the common name only
+for a certificate without any), and that
 the signature verifies with the certificate's key; then compare MODEL as
 'verify key' does. Bundles carry no trusted timestamp, so an expired
 signing certificate is rejected.

@@ -1,0 +1,173 @@
+package postgres
+
+// This file is shared word for word with registry/sqlite (only the
+// package clause differs): the rules a store enforces before it writes.
+
+import (
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/modelward/modelward/registry"
+)
+
+// now is the store's clock, at the precision every store keeps.
+func now() time.Time { return stamp(time.Now()) }
+
+// stamp gives t in UTC at microsecond precision, as it reads back.
+func stamp(t time.Time) time.Time { return t.UTC().Truncate(time.Microsecond) }
+
+// limit applies registry.MaxPageSize to a requested page size.
+func limit(n int) int {
+	if n <= 0 || n > registry.MaxPageSize {
+		return registry.MaxPageSize
+	}
+	return n
+}
+
+// Cursors are opaque to callers: base64 of a kind tag and the last key, so
+// a cursor from one listing is refused by another.
+func encodeCursor(kind, key string) string {
+	return base64.RawURLEncoding.EncodeToString([]byte(kind + ":" + key))
+}
+
+func decodeCursor(kind, c string) (string, error) {
+	b, err := base64.RawURLEncoding.DecodeString(c)
+	if err == nil {
+		if key, ok := strings.CutPrefix(string(b), kind+":"); ok {
+			return key, nil
+		}
+	}
+	return "", fmt.Errorf("invalid page cursor %q: it does not come from a %s listing", c, kind)
+}
+
+// decodeNumberCursor decodes a version-listing cursor: the last number.
+func decodeNumberCursor(c string) (int64, error) {
+	key, err := decodeCursor("version", c)
+	if err != nil {
+		return 0, err
+	}
+	n, err := strconv.ParseInt(key, 10, 64)
+	if err != nil || n <= 0 {
+		return 0, fmt.Errorf("invalid page cursor %q: bad version number", c)
+	}
+	return n, nil
+}
+
+// checkEntry refuses audit entries that would record nothing useful or
+// that could not be rendered back as JSON.
+func checkEntry(e *registry.AuditEntry) error {
+	switch {
+	case e == nil:
+		return errors.New("no audit entry given: every change must be recorded")
+	case e.Actor == "":
+		return errors.New("audit entry has no actor")
+	case e.Action == "":
+		return errors.New("audit entry has no action")
+	case len(e.Detail) > 0 && !json.Valid(e.Detail):
+		return fmt.Errorf("audit entry %q: detail is not valid JSON", e.Action)
+	}
+	return checkText("audit entry", e.Actor, e.Action, e.Model, string(e.From), string(e.To), e.Reason)
+}
+
+// checkText refuses strings PostgreSQL's text type cannot hold (NUL,
+// invalid UTF-8), in every store, so that what one backend accepts the
+// other does too.
+func checkText(what string, ss ...string) error {
+	for _, s := range ss {
+		if !utf8.ValidString(s) || strings.ContainsRune(s, 0) {
+			return fmt.Errorf("%s: %q is not valid UTF-8 text", what, s)
+		}
+	}
+	return nil
+}
+
+// checkVersion refuses a version the store cannot keep faithfully.
+func checkVersion(v *registry.Version) error {
+	switch {
+	case v == nil:
+		return errors.New("no version given")
+	case v.Model == "":
+		return errors.New("version has no model name")
+	case !v.State.Valid():
+		return fmt.Errorf("%w: unknown state %q", registry.ErrIllegalTransition, v.State)
+	case len(v.Evaluation) > 0 && !json.Valid(v.Evaluation):
+		return fmt.Errorf("version %s@%d: evaluation is not valid JSON", v.Model, v.Number)
+	}
+	for _, f := range v.Files {
+		if err := checkText("version file", f.Path, f.Digest); err != nil {
+			return err
+		}
+	}
+	return checkText("version", v.Model, v.Digest, v.Signature, v.BOM, v.ScanReport, v.Signer, v.Verdict,
+		v.Publisher, v.Approver, v.Reason, v.ArchiveKey)
+}
+
+// checkUpdate refuses an update that changes which version it is.
+func checkUpdate(old, v *registry.Version) error {
+	if v.Model != old.Model || v.Number != old.Number || !v.CreatedAt.Equal(old.CreatedAt) {
+		return fmt.Errorf("update of %s@%d may not change the model, number or creation time", old.Model, old.Number)
+	}
+	return checkVersion(v)
+}
+
+var roles = []registry.Role{registry.RoleViewer, registry.RolePublisher, registry.RoleApprover, registry.RoleAdmin}
+
+// checkToken refuses a token with an unknown role or a secret hash that
+// is not a SHA-256: such a token could never be checked correctly.
+func checkToken(t *registry.Token) error {
+	switch {
+	case t == nil:
+		return errors.New("no token given")
+	case t.ID == "":
+		return errors.New("token has no id")
+	case !slices.Contains(roles, t.Role):
+		return fmt.Errorf("token %s: unknown role %q", t.ID, t.Role)
+	case len(t.SecretHash) != sha256.Size:
+		return fmt.Errorf("token %s: secret hash is %d bytes, not a SHA-256", t.ID, len(t.SecretHash))
+	}
+	return checkText("token", append([]string{t.ID, t.Name, t.CreatedBy, t.BoundVersion}, t.Models...)...)
+}
+
+// stampToken brings the token's times to the stored precision.
+func stampToken(t *registry.Token) {
+	t.CreatedAt = stamp(t.CreatedAt)
+	t.ExpiresAt = stamp(t.ExpiresAt)
+	t.RevokedAt = stamp(t.RevokedAt)
+}
+
+// deployConflict is the error for a second deployed version.
+func deployConflict(model string, number, deployed int64) error {
+	return fmt.Errorf("%w: %s@%d cannot be deployed while %s@%d is deployed", registry.ErrConflict, model, number, model, deployed)
+}
+
+// sealed returns a sealed copy of e after (prevSeq, prevHash); the caller's
+// entry is only updated (with setSealed) once the transaction commits.
+func sealed(e *registry.AuditEntry, prevSeq int64, prevHash []byte) registry.AuditEntry {
+	c := *e
+	if !c.Time.IsZero() {
+		c.Time = stamp(c.Time)
+	}
+	registry.Seal(&c, prevSeq, prevHash, time.Now())
+	return c
+}
+
+// checkCheckpoint refuses a checkpoint that could not be verified.
+func checkCheckpoint(c *registry.Checkpoint) error {
+	switch {
+	case c == nil:
+		return errors.New("no checkpoint given")
+	case c.Seq <= 0 || len(c.Hash) == 0:
+		return fmt.Errorf("checkpoint at entry %d names no audit entry or hash", c.Seq)
+	case c.KeyID == "" || len(c.Signature) == 0:
+		return fmt.Errorf("checkpoint at entry %d is not signed", c.Seq)
+	}
+	return nil
+}

@@ -1,0 +1,167 @@
+package postgres
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/modelward/modelward/registry"
+)
+
+const tokenColumns = `id, secret_hash, name, role, models, created_by, created_at, expires_at, revoked_at, bound_version`
+
+func scanToken(r pgx.Row) (*registry.Token, error) {
+	var t registry.Token
+	var models []byte
+	var expires, revoked *time.Time
+	err := r.Scan(&t.ID, &t.SecretHash, &t.Name, &t.Role, &models, &t.CreatedBy, &t.CreatedAt, &expires, &revoked, &t.BoundVersion)
+	if err != nil {
+		return nil, err
+	}
+	if err := json.Unmarshal(models, &t.Models); err != nil {
+		return nil, fmt.Errorf("token %s: stored model scope is corrupt: %w", t.ID, err)
+	}
+	t.CreatedAt, t.ExpiresAt, t.RevokedAt = t.CreatedAt.UTC(), fromNull(expires), fromNull(revoked)
+	return &t, nil
+}
+
+func tokenArgs(t *registry.Token) ([]any, error) {
+	models, err := json.Marshal(t.Models)
+	if err != nil {
+		return nil, fmt.Errorf("encode model scope of token %s: %w", t.ID, err)
+	}
+	return []any{t.ID, t.SecretHash, t.Name, string(t.Role), string(models), t.CreatedBy,
+		t.CreatedAt, nullTime(t.ExpiresAt), nullTime(t.RevokedAt), t.BoundVersion}, nil
+}
+
+const tokenParams = `$1, $2, $3, $4, $5::jsonb, $6, $7, $8, $9, $10`
+
+func tokenErr(err error, id string) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, pgx.ErrNoRows):
+		return fmt.Errorf("token %s: %w", id, registry.ErrNotFound)
+	}
+	return fmt.Errorf("read token %s: %w", id, err)
+}
+
+// CreateToken implements registry.Store. A zero CreatedAt is set to now.
+func (s *Store) CreateToken(ctx context.Context, t *registry.Token, e *registry.AuditEntry) error {
+	if err := checkToken(t); err != nil {
+		return err
+	}
+	if err := checkEntry(e); err != nil {
+		return err
+	}
+	nt := *t
+	if nt.CreatedAt.IsZero() {
+		nt.CreatedAt = now()
+	}
+	stampToken(&nt)
+	args, err := tokenArgs(&nt)
+	if err != nil {
+		return err
+	}
+	var se registry.AuditEntry
+	err = s.write(ctx, func(tx pgx.Tx, h *head) error {
+		_, err := tx.Exec(ctx, `INSERT INTO tokens (`+tokenColumns+`) VALUES (`+tokenParams+`)`, args...)
+		if isUnique(err) {
+			return fmt.Errorf("%w: token %s exists already", registry.ErrConflict, t.ID)
+		}
+		if err != nil {
+			return fmt.Errorf("insert token %s: %w", t.ID, err)
+		}
+		se, err = appendEntry(ctx, tx, h, e)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	*t, *e = nt, se
+	return nil
+}
+
+// Token implements registry.Store.
+func (s *Store) Token(ctx context.Context, id string) (*registry.Token, error) {
+	t, err := scanToken(s.pool.QueryRow(ctx, `SELECT `+tokenColumns+` FROM tokens WHERE id = $1`, id))
+	return t, tokenErr(err, id)
+}
+
+// Tokens implements registry.Store.
+func (s *Store) Tokens(ctx context.Context, p registry.Page) ([]*registry.Token, string, error) {
+	after := ""
+	if p.After != "" {
+		var err error
+		if after, err = decodeCursor("token", p.After); err != nil {
+			return nil, "", err
+		}
+	}
+	n := limit(p.Limit)
+	rows, err := s.pool.Query(ctx, `SELECT `+tokenColumns+` FROM tokens WHERE id > $1 ORDER BY id LIMIT $2`, after, n+1)
+	if err != nil {
+		return nil, "", fmt.Errorf("list tokens: %w", err)
+	}
+	out, err := collect(rows, scanToken)
+	if err != nil {
+		return nil, "", fmt.Errorf("list tokens: %w", err)
+	}
+	if len(out) <= n {
+		return out, "", nil
+	}
+	out = out[:n]
+	return out, encodeCursor("token", out[n-1].ID), nil
+}
+
+// UpdateToken implements registry.Store. The id may not change.
+func (s *Store) UpdateToken(ctx context.Context, id string, fn func(*registry.Token) (*registry.AuditEntry, error)) (*registry.Token, error) {
+	var out *registry.Token
+	var e *registry.AuditEntry
+	var se registry.AuditEntry
+	err := s.write(ctx, func(tx pgx.Tx, h *head) error {
+		t, err := scanToken(tx.QueryRow(ctx, `SELECT `+tokenColumns+` FROM tokens WHERE id = $1`, id))
+		if err != nil {
+			return tokenErr(err, id)
+		}
+		if e, err = fn(t); err != nil {
+			return err
+		}
+		if err := writeToken(ctx, tx, id, t, e); err != nil {
+			return err
+		}
+		se, err = appendEntry(ctx, tx, h, e)
+		out = t
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	*e = se
+	return out, nil
+}
+
+func writeToken(ctx context.Context, tx pgx.Tx, id string, t *registry.Token, e *registry.AuditEntry) error {
+	if t.ID != id {
+		return fmt.Errorf("update of token %s may not change its id", id)
+	}
+	if err := checkToken(t); err != nil {
+		return err
+	}
+	if err := checkEntry(e); err != nil {
+		return err
+	}
+	stampToken(t)
+	args, err := tokenArgs(t)
+	if err != nil {
+		return err
+	}
+	if _, err := tx.Exec(ctx, `UPDATE tokens SET (`+tokenColumns+`) = (`+tokenParams+`) WHERE id = $11`,
+		append(args, id)...); err != nil {
+		return fmt.Errorf("update token %s: %w", id, err)
+	}
+	return nil
+}

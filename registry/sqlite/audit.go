@@ -1,0 +1,141 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+
+	"github.com/modelward/modelward/registry"
+)
+
+// appendEntry seals a copy of e after the current head and inserts it.
+// The caller holds the write transaction, which is what serialises
+// appends: SQLite has one writer, and BEGIN IMMEDIATE takes its lock first.
+func appendEntry(ctx context.Context, tx *sql.Tx, e *registry.AuditEntry) (registry.AuditEntry, error) {
+	var prevSeq int64
+	var prevHash []byte
+	err := tx.QueryRowContext(ctx, headQuery).Scan(&prevSeq, &prevHash)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return registry.AuditEntry{}, fmt.Errorf("read audit log head: %w", err)
+	}
+	se := sealed(e, prevSeq, prevHash)
+	_, err = tx.ExecContext(ctx, `INSERT INTO audit (`+auditColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		se.Seq, se.Time.UnixMicro(), se.Actor, se.Action, se.Model, se.Version, string(se.From), string(se.To),
+		se.Reason, []byte(se.Detail), append([]byte{}, se.Prev...), se.Hash)
+	if err != nil {
+		return registry.AuditEntry{}, fmt.Errorf("append audit entry %d (%s): %w", se.Seq, se.Action, err)
+	}
+	return se, nil
+}
+
+// Append implements registry.Store.
+func (s *Store) Append(ctx context.Context, e *registry.AuditEntry) error {
+	if err := checkEntry(e); err != nil {
+		return err
+	}
+	var se registry.AuditEntry
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		var err error
+		se, err = appendEntry(ctx, tx, e)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	*e = se
+	return nil
+}
+
+// Audit implements registry.Store. limit is capped at registry.MaxPageSize.
+func (s *Store) Audit(ctx context.Context, after int64, n int) ([]registry.AuditEntry, error) {
+	rows, err := s.stmts.audit.QueryContext(ctx, after, limit(n))
+	if err != nil {
+		return nil, fmt.Errorf("read audit log: %w", err)
+	}
+	defer rows.Close()
+	var out []registry.AuditEntry
+	for rows.Next() {
+		var e registry.AuditEntry
+		var t int64
+		var detail []byte
+		if err := rows.Scan(&e.Seq, &t, &e.Actor, &e.Action, &e.Model, &e.Version, &e.From, &e.To,
+			&e.Reason, &detail, &e.Prev, &e.Hash); err != nil {
+			return nil, fmt.Errorf("read audit log: %w", err)
+		}
+		e.Time = fromMicros(t)
+		if len(detail) > 0 {
+			e.Detail = detail
+		}
+		if len(e.Prev) == 0 {
+			e.Prev = nil // the first entry's
+		}
+		out = append(out, e)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read audit log: %w", err)
+	}
+	return out, nil
+}
+
+// Head implements registry.Store.
+func (s *Store) Head(ctx context.Context) (int64, []byte, error) {
+	var seq int64
+	var hash []byte
+	err := s.stmts.head.QueryRowContext(ctx).Scan(&seq, &hash)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return 0, nil, nil
+	case err != nil:
+		return 0, nil, fmt.Errorf("read audit log head: %w", err)
+	}
+	return seq, hash, nil
+}
+
+// AddCheckpoint implements registry.Store. A zero Time is set to now.
+func (s *Store) AddCheckpoint(ctx context.Context, c *registry.Checkpoint) error {
+	if err := checkCheckpoint(c); err != nil {
+		return err
+	}
+	cc := *c
+	if cc.Time.IsZero() {
+		cc.Time = now()
+	}
+	cc.Time = stamp(cc.Time)
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO checkpoints (seq, hash, time, key_id, signature) VALUES (?, ?, ?, ?, ?)`,
+			cc.Seq, cc.Hash, cc.Time.UnixMicro(), cc.KeyID, cc.Signature)
+		if err != nil {
+			return fmt.Errorf("add checkpoint at entry %d: %w", cc.Seq, err)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	*c = cc
+	return nil
+}
+
+// Checkpoints implements registry.Store.
+func (s *Store) Checkpoints(ctx context.Context) ([]registry.Checkpoint, error) {
+	rows, err := s.reader.QueryContext(ctx, `SELECT seq, hash, time, key_id, signature FROM checkpoints ORDER BY id`)
+	if err != nil {
+		return nil, fmt.Errorf("read checkpoints: %w", err)
+	}
+	defer rows.Close()
+	var out []registry.Checkpoint
+	for rows.Next() {
+		var c registry.Checkpoint
+		var t int64
+		if err := rows.Scan(&c.Seq, &c.Hash, &t, &c.KeyID, &c.Signature); err != nil {
+			return nil, fmt.Errorf("read checkpoints: %w", err)
+		}
+		c.Time = fromMicros(t)
+		out = append(out, c)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read checkpoints: %w", err)
+	}
+	return out, nil
+}

@@ -1,0 +1,272 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"strconv"
+	"time"
+
+	"github.com/modelward/modelward/registry"
+)
+
+const versionColumns = `model, number, state, digest, files, signature, bom, scan_report, signer,
+	findings, verdict, evaluation, publisher, approver, reason, archive_key, created_at, updated_at, revision`
+
+// scanner is a *sql.Row or *sql.Rows.
+type scanner interface{ Scan(...any) error }
+
+func scanVersion(r scanner) (*registry.Version, error) {
+	var v registry.Version
+	var files string
+	var eval []byte
+	var created, updated int64
+	err := r.Scan(&v.Model, &v.Number, &v.State, &v.Digest, &files, &v.Signature, &v.BOM, &v.ScanReport, &v.Signer,
+		&v.Findings, &v.Verdict, &eval, &v.Publisher, &v.Approver, &v.Reason, &v.ArchiveKey, &created, &updated, &v.Revision)
+	if err != nil {
+		return nil, err
+	}
+	if err := json.Unmarshal([]byte(files), &v.Files); err != nil {
+		return nil, fmt.Errorf("version %s@%d: stored file list is corrupt: %w", v.Model, v.Number, err)
+	}
+	if len(eval) > 0 {
+		v.Evaluation = eval
+	}
+	v.CreatedAt, v.UpdatedAt = fromMicros(created), fromMicros(updated)
+	return &v, nil
+}
+
+func fromMicros(us int64) time.Time { return time.UnixMicro(us).UTC() }
+
+// versionArgs are v's columns in versionColumns order.
+func versionArgs(v *registry.Version) ([]any, error) {
+	files, err := json.Marshal(v.Files)
+	if err != nil {
+		return nil, fmt.Errorf("encode file list of %s@%d: %w", v.Model, v.Number, err)
+	}
+	var eval []byte
+	if len(v.Evaluation) > 0 {
+		eval = v.Evaluation
+	}
+	return []any{v.Model, v.Number, string(v.State), v.Digest, string(files), v.Signature, v.BOM, v.ScanReport, v.Signer,
+		v.Findings, v.Verdict, eval, v.Publisher, v.Approver, v.Reason, v.ArchiveKey,
+		v.CreatedAt.UnixMicro(), v.UpdatedAt.UnixMicro(), v.Revision}, nil
+}
+
+// CreateVersion implements registry.Store.
+func (s *Store) CreateVersion(ctx context.Context, v *registry.Version, e *registry.AuditEntry) error {
+	if v != nil {
+		v.State = registry.Registered
+	}
+	if err := checkVersion(v); err != nil {
+		return err
+	}
+	if err := checkEntry(e); err != nil {
+		return err
+	}
+	nv := *v
+	var se registry.AuditEntry
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(number), 0) + 1 FROM versions WHERE model = ?`,
+			v.Model).Scan(&nv.Number); err != nil {
+			return fmt.Errorf("number new version of %s: %w", v.Model, err)
+		}
+		nv.CreatedAt = now()
+		nv.UpdatedAt, nv.Revision = nv.CreatedAt, 1
+		if err := insertVersion(ctx, tx, &nv); err != nil {
+			return err
+		}
+		ec := *e
+		ec.Model, ec.Version = nv.Model, nv.Number
+		var err error
+		se, err = appendEntry(ctx, tx, &ec)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	*v, *e = nv, se
+	return nil
+}
+
+func insertVersion(ctx context.Context, tx *sql.Tx, v *registry.Version) error {
+	args, err := versionArgs(v)
+	if err != nil {
+		return err
+	}
+	_, err = tx.ExecContext(ctx, `INSERT INTO versions (`+versionColumns+`)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, args...)
+	if isConstraint(err) {
+		return fmt.Errorf("%w: version %s@%d exists already", registry.ErrConflict, v.Model, v.Number)
+	}
+	if err != nil {
+		return fmt.Errorf("insert version %s@%d: %w", v.Model, v.Number, err)
+	}
+	return nil
+}
+
+// Version implements registry.Store.
+func (s *Store) Version(ctx context.Context, model string, number int64) (*registry.Version, error) {
+	v, err := scanVersion(s.stmts.version.QueryRowContext(ctx, model, number))
+	return v, versionErr(err, model, number)
+}
+
+func versionErr(err error, model string, number int64) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, sql.ErrNoRows):
+		return fmt.Errorf("version %s@%d: %w", model, number, registry.ErrNotFound)
+	}
+	return fmt.Errorf("read version %s@%d: %w", model, number, err)
+}
+
+// Versions implements registry.Store.
+func (s *Store) Versions(ctx context.Context, model string, p registry.Page) ([]*registry.Version, string, error) {
+	before := int64(math.MaxInt64)
+	if p.After != "" {
+		n, err := decodeNumberCursor(p.After)
+		if err != nil {
+			return nil, "", err
+		}
+		before = n
+	}
+	n := limit(p.Limit)
+	rows, err := s.stmts.versions.QueryContext(ctx, model, before, n+1)
+	if err != nil {
+		return nil, "", fmt.Errorf("list versions of %s: %w", model, err)
+	}
+	defer rows.Close()
+	var out []*registry.Version
+	for rows.Next() {
+		v, err := scanVersion(rows)
+		if err != nil {
+			return nil, "", fmt.Errorf("list versions of %s: %w", model, err)
+		}
+		out = append(out, v)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, "", fmt.Errorf("list versions of %s: %w", model, err)
+	}
+	if len(out) <= n {
+		return out, "", nil
+	}
+	out = out[:n]
+	return out, encodeCursor("version", strconv.FormatInt(out[n-1].Number, 10)), nil
+}
+
+// Models implements registry.Store.
+func (s *Store) Models(ctx context.Context, p registry.Page) ([]registry.ModelSummary, string, error) {
+	after := ""
+	if p.After != "" {
+		var err error
+		if after, err = decodeCursor("model", p.After); err != nil {
+			return nil, "", err
+		}
+	}
+	n := limit(p.Limit)
+	rows, err := s.stmts.models.QueryContext(ctx, after, n+1)
+	if err != nil {
+		return nil, "", fmt.Errorf("list models: %w", err)
+	}
+	defer rows.Close()
+	var out []registry.ModelSummary
+	for rows.Next() {
+		var m registry.ModelSummary
+		var updated int64
+		if err := rows.Scan(&m.Model, &m.Versions, &m.Deployed, &updated); err != nil {
+			return nil, "", fmt.Errorf("list models: %w", err)
+		}
+		m.UpdatedAt = fromMicros(updated)
+		out = append(out, m)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, "", fmt.Errorf("list models: %w", err)
+	}
+	if len(out) <= n {
+		return out, "", nil
+	}
+	out = out[:n]
+	return out, encodeCursor("model", out[n-1].Model), nil
+}
+
+// UpdateVersion implements registry.Store.
+func (s *Store) UpdateVersion(ctx context.Context, model string, number int64, fn func(*registry.Version) (*registry.AuditEntry, error)) (*registry.Version, error) {
+	var out *registry.Version
+	var se registry.AuditEntry
+	var e *registry.AuditEntry
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		old, err := scanVersion(tx.QueryRowContext(ctx, `SELECT `+versionColumns+` FROM versions WHERE model = ? AND number = ?`, model, number))
+		if err != nil {
+			return versionErr(err, model, number)
+		}
+		v := *old
+		v.Files = append([]registry.File(nil), old.Files...)
+		if e, err = fn(&v); err != nil {
+			return err
+		}
+		if err := s.writeVersion(ctx, tx, old, &v, e); err != nil {
+			return err
+		}
+		ec := *e
+		ec.Model, ec.Version = model, number
+		se, err = appendEntry(ctx, tx, &ec)
+		out = &v
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	*e = se
+	return out, nil
+}
+
+// writeVersion checks fn's result and writes it over old.
+func (s *Store) writeVersion(ctx context.Context, tx *sql.Tx, old, v *registry.Version, e *registry.AuditEntry) error {
+	if err := checkUpdate(old, v); err != nil {
+		return err
+	}
+	if err := checkEntry(e); err != nil {
+		return err
+	}
+	if v.State == registry.Deployed && old.State != registry.Deployed {
+		if err := checkDeployable(ctx, tx, v); err != nil {
+			return err
+		}
+	}
+	v.Revision, v.UpdatedAt = old.Revision+1, now()
+	args, err := versionArgs(v)
+	if err != nil {
+		return err
+	}
+	res, err := tx.ExecContext(ctx, `UPDATE versions SET (`+versionColumns+`)
+		= (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		WHERE model = ? AND number = ? AND revision = ?`, append(args, old.Model, old.Number, old.Revision)...)
+	if isConstraint(err) {
+		return fmt.Errorf("%w: %s@%d cannot be deployed while another version of %s is deployed", registry.ErrConflict, v.Model, v.Number, v.Model)
+	}
+	if err != nil {
+		return fmt.Errorf("update version %s@%d: %w", v.Model, v.Number, err)
+	}
+	if n, err := res.RowsAffected(); err != nil || n != 1 {
+		return fmt.Errorf("%w: version %s@%d changed during the update", registry.ErrConflict, v.Model, v.Number)
+	}
+	return nil
+}
+
+// checkDeployable refuses a second deployed version of v's model.
+func checkDeployable(ctx context.Context, tx *sql.Tx, v *registry.Version) error {
+	var other int64
+	err := tx.QueryRowContext(ctx, `SELECT number FROM versions WHERE model = ? AND state = 'deployed' AND number <> ?`,
+		v.Model, v.Number).Scan(&other)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return nil
+	case err != nil:
+		return fmt.Errorf("check deployed versions of %s: %w", v.Model, err)
+	}
+	return deployConflict(v.Model, v.Number, other)
+}
