@@ -20,6 +20,7 @@ import (
 )
 
 type world struct {
+	dir                        string
 	svc                        *registry.Service
 	blobs                      *blob.Store
 	store                      registry.Store
@@ -63,6 +64,7 @@ func setup(t *testing.T) *world {
 	}
 	t.Cleanup(func() { st.Close() })
 	return &world{
+		dir: dir,
 		svc: registry.NewService(st, blobs, chk, pol.Registry, nil), blobs: blobs, store: st, priv: priv,
 		publisher: registry.Actor{ID: "tok_pub", Role: registry.RolePublisher},
 		approver:  registry.Actor{ID: "tok_appr", Role: registry.RoleApprover},
@@ -229,12 +231,23 @@ func TestLifecycleEndToEnd(t *testing.T) {
 		t.Fatalf("second rollback with nothing older: %v", err)
 	}
 
-	// Retirement: never deployable again; the archive opens until its key is shredded.
+	// Retirement: never deployable again; tokens bound to the version are
+	// revoked; the archive opens until its key is shredded.
+	bound, _, err := w.svc.CreateToken(ctx, w.admin, "serving v1", registry.RoleViewer, []string{"team/classifier"}, 0, "team/classifier@1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.svc.Authenticate(ctx, bound); err != nil {
+		t.Fatal(err)
+	}
 	ret, err := w.svc.Retire(ctx, w.admin, "team/classifier", 1, "end of life", false)
 	if err != nil || ret.State != registry.Retired || ret.ArchiveKey == "" {
 		t.Fatalf("retire: %v %+v", err, ret)
 	}
 	key := ret.ArchiveKey
+	if _, err := w.svc.Authenticate(ctx, bound); !errors.Is(err, registry.ErrUnauthenticated) {
+		t.Fatalf("token bound to the retired version: %v", err)
+	}
 	n := 0
 	if err := w.blobs.OpenArchive(ctx, key, func(string, io.Reader) error { n++; return nil }); err != nil || n != len(ret.Files) {
 		t.Fatalf("archive before shredding: %v (%d files)", err, n)

@@ -408,3 +408,11 @@ func parseDSSE(bundleJSON []byte) (*Bundle, *Envelope, error) {
 	}
 	return b, env, nil
 }
+
+// SignMessage signs msg as a whole (ECDSA over the curve's hash of it;
+// ML-DSA-65 over msg): for records other than bundles, such as the
+// registry's audit checkpoints. Callers prefix msg with their own domain.
+func (s *Signer) SignMessage(msg []byte) ([]byte, error) { return s.sign(msg) }
+
+// VerifyMessage checks a SignMessage signature.
+func (v *Verifier) VerifyMessage(msg, sig []byte) bool { return v.verify(msg, sig) }
