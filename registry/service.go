@@ -73,18 +73,64 @@ func (s *Service) Events() *Events { return s.events }
 // Store returns the underlying store (for reads and the audit log).
 func (s *Service) Store() Store { return s.store }
 
+// Blobs returns the artifact store (for downloads of stored blobs).
+func (s *Service) Blobs() *blob.Store { return s.blobs }
+
 // PushFile is one file of a pushed model.
 type PushFile struct {
 	Path string // slash separated, relative to the model root; "." for a single-file model
 	Body io.Reader
 }
 
+// Part is one part of an upload: a file, or the signature.
+type Part struct {
+	PushFile
+	Signature bool
+}
+
+// Upload yields a pushed model's parts in the order they arrive (an HTTP
+// multipart body, say): each part is read to its end before the next is
+// asked for, so nothing is held in memory.
+type Upload interface {
+	// Next returns the next part, or io.EOF after the last.
+	Next() (Part, error)
+}
+
+// Files is an Upload of files already at hand and an optional signature.
+func Files(files []PushFile, signature io.Reader) Upload {
+	parts := make([]Part, 0, len(files)+1)
+	for _, f := range files {
+		parts = append(parts, Part{PushFile: f})
+	}
+	if signature != nil {
+		parts = append(parts, Part{PushFile: PushFile{Body: signature}, Signature: true})
+	}
+	return &sliceUpload{parts: parts}
+}
+
+type sliceUpload struct{ parts []Part }
+
+func (u *sliceUpload) Next() (Part, error) {
+	if len(u.parts) == 0 {
+		return Part{}, io.EOF
+	}
+	p := u.parts[0]
+	u.parts = u.parts[1:]
+	return p, nil
+}
+
+// Limits bound what one push may hold.
+const (
+	MaxPushFiles      = 100_000
+	MaxSignatureBytes = 16 << 20
+)
+
 // Push stores a new version of model: its files and signature go to the
-// blob store (streamed, never held in memory), the checker scans it,
-// verifies the signature and writes the AI-BOM, and the version is
-// recorded as registered, then verified when the gate passes. A version
-// that fails the gate stays registered, with the reasons in Check.Blocked.
-func (s *Service) Push(ctx context.Context, a Actor, model string, files []PushFile, signature io.Reader) (*Version, *Check, error) {
+// blob store as they arrive, the checker scans it, verifies the signature
+// and writes the AI-BOM, and the version is recorded as registered, then
+// verified when the gate passes. A version that fails the gate stays
+// registered, with the reasons in Check.Blocked.
+func (s *Service) Push(ctx context.Context, a Actor, model string, up Upload) (*Version, *Check, error) {
 	if err := ValidModelName(model); err != nil {
 		return nil, nil, err
 	}
@@ -92,15 +138,8 @@ func (s *Service) Push(ctx context.Context, a Actor, model string, files []PushF
 		return nil, nil, err
 	}
 	v := &Version{Model: model, Publisher: a.ID}
-	if err := s.storeFiles(ctx, v, files); err != nil {
+	if err := s.receive(ctx, v, up); err != nil {
 		return nil, nil, err
-	}
-	if signature != nil {
-		d, _, err := s.blobs.Put(ctx, signature, 16<<20)
-		if err != nil {
-			return nil, nil, fmt.Errorf("storing the signature: %w", err)
-		}
-		v.Signature = d
 	}
 	chk, err := s.check(ctx, v)
 	if err != nil {
@@ -126,6 +165,60 @@ func (s *Service) Push(ctx context.Context, a Actor, model string, files []PushF
 	return v, chk, err
 }
 
+// receive stores every part of the upload in the blob store.
+func (s *Service) receive(ctx context.Context, v *Version, up Upload) error {
+	seen := map[string]bool{}
+	for {
+		p, err := up.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return fmt.Errorf("reading the upload: %w", err)
+		}
+		if p.Signature {
+			if v.Signature != "" {
+				return errors.New("the upload holds two signatures")
+			}
+			if v.Signature, _, err = s.blobs.Put(ctx, p.Body, MaxSignatureBytes); err != nil {
+				return fmt.Errorf("storing the signature: %w", err)
+			}
+			continue
+		}
+		if err := s.receiveFile(ctx, v, p.PushFile, seen); err != nil {
+			return err
+		}
+	}
+	if len(v.Files) == 0 {
+		return errors.New("a model needs at least one file")
+	}
+	if seen["."] && len(v.Files) > 1 {
+		return errors.New(`"." names a single-file model; it cannot be pushed with other files`)
+	}
+	sort.Slice(v.Files, func(i, j int) bool { return v.Files[i].Path < v.Files[j].Path })
+	return nil
+}
+
+func (s *Service) receiveFile(ctx context.Context, v *Version, f PushFile, seen map[string]bool) error {
+	if f.Path != "." && !blob.SafeRelPath(f.Path) {
+		return fmt.Errorf("invalid file path %q: use a relative path without '..'", f.Path)
+	}
+	key := strings.ToLower(f.Path)
+	if seen[key] {
+		return fmt.Errorf("file %q is given twice (paths must differ in more than case)", f.Path)
+	}
+	seen[key] = true
+	if len(v.Files) >= MaxPushFiles {
+		return fmt.Errorf("more than %d files in one push", MaxPushFiles)
+	}
+	d, n, err := s.blobs.Put(ctx, f.Body, s.MaxFileBytes)
+	if err != nil {
+		return fmt.Errorf("storing %s: %w", f.Path, err)
+	}
+	v.Files = append(v.Files, File{Path: f.Path, Digest: d, Size: n})
+	return nil
+}
+
 func signedBy(c *Check) string {
 	if c.Signer == "" {
 		return "not signed"
@@ -136,29 +229,6 @@ func signedBy(c *Check) string {
 func (s *Service) applyCheck(v *Version, c *Check) {
 	v.Verdict, v.Findings, v.Signer = c.Verdict, c.Findings, c.Signer
 	v.Reason = strings.Join(c.Blocked, "; ")
-}
-
-func (s *Service) storeFiles(ctx context.Context, v *Version, files []PushFile) error {
-	if len(files) == 0 {
-		return errors.New("a model needs at least one file")
-	}
-	seen := map[string]bool{}
-	for _, f := range files {
-		if f.Path != "." && !blob.SafeRelPath(f.Path) || (f.Path == "." && len(files) > 1) {
-			return fmt.Errorf("invalid file path %q: use a relative path without '..'", f.Path)
-		}
-		if seen[strings.ToLower(f.Path)] {
-			return fmt.Errorf("file %q is given twice (paths must differ in more than case)", f.Path)
-		}
-		seen[strings.ToLower(f.Path)] = true
-		d, n, err := s.blobs.Put(ctx, f.Body, s.MaxFileBytes)
-		if err != nil {
-			return fmt.Errorf("storing %s: %w", f.Path, err)
-		}
-		v.Files = append(v.Files, File{Path: f.Path, Digest: d, Size: n})
-	}
-	sort.Slice(v.Files, func(i, j int) bool { return v.Files[i].Path < v.Files[j].Path })
-	return nil
 }
 
 func (s *Service) putBytes(ctx context.Context, b []byte) (string, error) {

@@ -102,7 +102,7 @@ func (w *world) push(t *testing.T, model, src string, signed bool) (*registry.Ve
 	if err != nil {
 		t.Fatal(err)
 	}
-	return w.svc.Push(ctx, w.publisher, model, files, sig)
+	return w.svc.Push(ctx, w.publisher, model, registry.Files(files, sig))
 }
 
 func copyModel(t *testing.T, from string, extra map[string]string) string {
