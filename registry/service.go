@@ -33,6 +33,9 @@ type Checker interface {
 
 // Check is what a Checker found.
 type Check struct {
+	// Digest is the model's OpenSSF model signing subject digest
+	// ("sha256:<hex>", files method, SHA-256): what a signature covers.
+	Digest   string
 	Verdict  string // the worst scan verdict over the files
 	Findings int
 	// Blocked lists why the verification gate refuses (findings at or above
@@ -227,7 +230,7 @@ func signedBy(c *Check) string {
 }
 
 func (s *Service) applyCheck(v *Version, c *Check) {
-	v.Verdict, v.Findings, v.Signer = c.Verdict, c.Findings, c.Signer
+	v.Digest, v.Verdict, v.Findings, v.Signer = c.Digest, c.Verdict, c.Findings, c.Signer
 	v.Reason = strings.Join(c.Blocked, "; ")
 }
 

@@ -149,7 +149,7 @@ func TestLifecycleEndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if v1.State != registry.Verified || v1.Signer == "" || len(chk.BOM) == 0 || v1.BOM == "" || v1.ScanReport == "" {
+	if v1.State != registry.Verified || v1.Signer == "" || !strings.HasPrefix(v1.Digest, "sha256:") || len(chk.BOM) == 0 || v1.BOM == "" || v1.ScanReport == "" {
 		t.Fatalf("clean push: %+v blocked %v", v1, chk.Blocked)
 	}
 	// Gates: evaluation below threshold, the publisher approving, a viewer deploying.

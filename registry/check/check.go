@@ -7,6 +7,7 @@ package check
 import (
 	"bytes"
 	"context"
+	"encoding/hex"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -88,7 +89,7 @@ func (c *Checker) Check(ctx context.Context, dir, signature string) (*registry.C
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	out := &registry.Check{}
+	out := &registry.Check{Digest: "sha256:" + hex.EncodeToString(m.SubjectDigest())}
 	c.judgeScan(out, rep, dir)
 	sig := c.judgeSignature(ctx, out, dir, signature)
 
