@@ -8,8 +8,10 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/modelward/modelward/policy"
@@ -27,8 +29,11 @@ var ErrTampered = errors.New("artifacts do not match the signed manifest")
 // beside it, under the current policy: it scans, verifies the signature
 // and describes the model. registry/check implements it with the scanner,
 // the signing package and the AI-BOM; the registry knows no more of them.
+// files are the version's files with the SHA-256 digests the blob store
+// computed (and, on re-verification, just confirmed), so the checker need
+// not hash the model again.
 type Checker interface {
-	Check(ctx context.Context, dir, signature string) (*Check, error)
+	Check(ctx context.Context, dir, signature string, files []File) (*Check, error)
 }
 
 // Check is what a Checker found.
@@ -270,7 +275,7 @@ func (s *Service) check(ctx context.Context, v *Version) (*Check, error) {
 			return nil, err
 		}
 	}
-	return s.checker.Check(ctx, root, sig)
+	return s.checker.Check(ctx, root, sig, v.Files)
 }
 
 // Transition moves a version to another state, checking the actor's role
@@ -368,10 +373,11 @@ func (s *Service) verify(ctx context.Context, a Actor, model string, n int64, re
 // its name, and the checker must pass under the current policy. Tampering
 // quarantines the version (ErrTampered); a gate failure is ErrBlocked.
 func (s *Service) reverify(ctx context.Context, a Actor, v *Version) (*Check, error) {
-	for _, f := range v.Files {
-		if err := s.blobs.Verify(ctx, f.Digest); err != nil {
-			return nil, s.quarantine(ctx, a, v, fmt.Sprintf("stored file %s changed: %v", f.Path, err))
+	if f, err := s.verifyBlobs(ctx, v.Files); err != nil {
+		if errors.Is(err, blob.ErrCorrupt) || errors.Is(err, blob.ErrNotFound) {
+			return nil, s.quarantine(ctx, a, v, fmt.Sprintf("stored file %s changed: %v", f, err))
 		}
+		return nil, err
 	}
 	chk, err := s.check(ctx, v)
 	if err != nil {
@@ -384,6 +390,47 @@ func (s *Service) reverify(ctx context.Context, a Actor, v *Version) (*Check, er
 		return nil, fmt.Errorf("%w: %s", ErrBlocked, strings.Join(chk.Blocked, "; "))
 	}
 	return chk, nil
+}
+
+// verifyBlobs hashes every file of a version again, on all cores, and
+// returns the first file that fails with its error.
+func (s *Service) verifyBlobs(ctx context.Context, files []File) (string, error) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	work := make(chan File)
+	type failure struct {
+		path string
+		err  error
+	}
+	fails := make(chan failure, len(files))
+	var wg sync.WaitGroup
+	for range min(runtime.GOMAXPROCS(0), max(len(files), 1)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for f := range work {
+				if err := s.blobs.Verify(ctx, f.Digest); err != nil {
+					fails <- failure{f.Path, err}
+					cancel()
+				}
+			}
+		}()
+	}
+	for _, f := range files {
+		if ctx.Err() != nil {
+			break
+		}
+		work <- f
+	}
+	close(work)
+	wg.Wait()
+	close(fails)
+	for f := range fails {
+		if !errors.Is(f.err, context.Canceled) {
+			return f.path, f.err
+		}
+	}
+	return "", ctx.Err()
 }
 
 // quarantine records tampering and returns ErrTampered.

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/modelward/modelward/sign/bundle"
+	"github.com/modelward/modelward/sign/manifest"
 	"github.com/modelward/modelward/sign/sigstore"
 )
 
@@ -96,6 +97,16 @@ type Verification struct {
 // exactly when the model is not verified, and wraps the same class as
 // the Failure (bundle.ErrWrongKey, ErrMismatch, ...).
 func VerifyModel(ctx context.Context, modelPath, signature string, p Policy) (*Verification, error) {
+	return VerifyStored(ctx, modelPath, signature, p, nil)
+}
+
+// VerifyStored is VerifyModel for a model whose file digests the caller
+// computed itself as it stored the files (a registry hashes every file on
+// upload, and again before it trusts them): when the signature uses the
+// "files" method with SHA-256, those digests are compared instead of
+// hashing the model again. Other methods and hashes hash the files laid
+// out at modelPath. files nil is VerifyModel.
+func VerifyStored(ctx context.Context, modelPath, signature string, p Policy, files []manifest.FileDigest) (*Verification, error) {
 	if signature == "" {
 		signature = DefaultSignature(modelPath)
 	}
@@ -112,7 +123,7 @@ func VerifyModel(ctx context.Context, modelPath, signature string, p Policy) (*V
 		return v.fail(classify(err), err)
 	}
 	opt := KeyOptions{Signature: signature, IgnorePaths: p.IgnorePaths, IgnoreUnsignedFiles: p.IgnoreUnsignedFiles}
-	res, signed, err := compare(ctx, modelPath, payload, opt)
+	res, signed, err := compare(ctx, modelPath, payload, opt, files)
 	if signed != nil {
 		v.HashType, v.Serialization, v.Files = signed.HashType, signed.Method, len(signed.Resources)
 	}

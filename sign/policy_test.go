@@ -2,6 +2,7 @@ package sign
 
 import (
 	"context"
+	"crypto/sha256"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"errors"
@@ -14,6 +15,7 @@ import (
 	"time"
 
 	"github.com/modelward/modelward/sign/bundle"
+	"github.com/modelward/modelward/sign/manifest"
 	"github.com/modelward/modelward/sign/sigstore"
 )
 
@@ -292,5 +294,36 @@ func TestCertNamesPreferSANs(t *testing.T) {
 	cnOnly := &x509.Certificate{Subject: pkix.Name{CommonName: "release signer"}}
 	if !certNames(cnOnly, "release signer") {
 		t.Error("common name of a certificate without SANs not used")
+	}
+}
+
+// With the caller's own digests, VerifyStored reaches the same verdicts
+// as hashing (files/sha256 signatures), and believes the digests it is
+// given: a registry passes only digests it has just confirmed.
+func TestVerifyStoredUsesKnownDigests(t *testing.T) {
+	ctx := context.Background()
+	dir := copyBundle(t, "v1.1.0-elliptic-key")
+	p := referencePolicy(t)
+	known := func(change string) []manifest.FileDigest {
+		var out []manifest.FileDigest
+		for _, n := range []string{"signme-1", "signme-2", "ignore-me"} {
+			b, err := os.ReadFile(filepath.Join(dir, n))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if n == change {
+				b = append(b, 'x')
+			}
+			s := sha256.Sum256(b)
+			out = append(out, manifest.FileDigest{Path: n, SHA256: s[:]})
+		}
+		return out
+	}
+	if v, err := VerifyStored(ctx, dir, "", p, known("")); err != nil || !v.Verified {
+		t.Fatalf("true digests: %v", err)
+	}
+	v, err := VerifyStored(ctx, dir, "", p, known("signme-2"))
+	if err == nil || v.Failure != FailMismatch || !slices.Contains(v.Changed, "signme-2") {
+		t.Fatalf("changed digest: %v %+v", err, v)
 	}
 }

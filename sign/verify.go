@@ -146,13 +146,13 @@ func VerifyWithKey(ctx context.Context, modelPath string, bundleJSON, pubPEM []b
 // compareModel parses the verified statement and compares the model with
 // it (the same steps as the tail of VerifyWithKey).
 func compareModel(ctx context.Context, modelPath string, payload []byte, opt KeyOptions) (*Result, error) {
-	res, _, err := compare(ctx, modelPath, payload, opt)
+	res, _, err := compare(ctx, modelPath, payload, opt, nil)
 	return res, err
 }
 
 // compare is compareModel that also returns the signed manifest once it
 // parsed.
-func compare(ctx context.Context, modelPath string, payload []byte, opt KeyOptions) (*Result, *manifest.Manifest, error) {
+func compare(ctx context.Context, modelPath string, payload []byte, opt KeyOptions, known []manifest.FileDigest) (*Result, *manifest.Manifest, error) {
 	want, err := manifest.ParseStatement(payload)
 	if err != nil {
 		if errors.Is(err, bundle.ErrMalformed) || errors.Is(err, bundle.ErrUnsupported) {
@@ -172,14 +172,19 @@ func compare(ctx context.Context, modelPath string, payload []byte, opt KeyOptio
 		}
 		ig = append(ig, c)
 	}
-	got, err := manifest.Build(ctx, modelPath, manifest.Options{
-		Method:        want.Method,
-		HashType:      want.HashType,
-		ShardSize:     want.ShardSize,
-		AllowSymlinks: want.AllowSymlinks,
-		IgnorePaths:   ig,
-		Expect:        want,
-	})
+	var got *manifest.Manifest
+	if known != nil && want.Method == manifest.MethodFiles && want.HashType == manifest.HashSHA256 && !want.AllowSymlinks {
+		got, err = manifest.FromDigests(want.ModelName, known, ig)
+	} else {
+		got, err = manifest.Build(ctx, modelPath, manifest.Options{
+			Method:        want.Method,
+			HashType:      want.HashType,
+			ShardSize:     want.ShardSize,
+			AllowSymlinks: want.AllowSymlinks,
+			IgnorePaths:   ig,
+			Expect:        want,
+		})
+	}
 	if err != nil {
 		return nil, want, err
 	}

@@ -79,11 +79,20 @@ func trustedRoot(path string) (*sigstore.TrustedRoot, error) {
 }
 
 // Check scans dir, verifies signature (a path, or "" when none) and writes
-// the AI-BOM.
-func (c *Checker) Check(ctx context.Context, dir, signature string) (*registry.Check, error) {
-	m, err := manifest.Build(ctx, dir, manifest.Options{})
+// the AI-BOM. files carries the digests the registry computed, so the model
+// is not hashed again.
+func (c *Checker) Check(ctx context.Context, dir, signature string, files []registry.File) (*registry.Check, error) {
+	known := make([]manifest.FileDigest, len(files))
+	for i, f := range files {
+		d, err := hex.DecodeString(f.Digest)
+		if err != nil {
+			return nil, fmt.Errorf("file %s: bad digest %q", f.Path, f.Digest)
+		}
+		known[i] = manifest.FileDigest{Path: f.Path, SHA256: d}
+	}
+	m, err := manifest.FromDigests(filepath.Base(dir), known, nil)
 	if err != nil {
-		return nil, fmt.Errorf("hashing the model: %w", err)
+		return nil, err
 	}
 	rep := scan.New(scan.Options{Policy: c.pol}).ScanFiles(ctx, m.Paths(dir))
 	if err := ctx.Err(); err != nil {
@@ -91,7 +100,7 @@ func (c *Checker) Check(ctx context.Context, dir, signature string) (*registry.C
 	}
 	out := &registry.Check{Digest: "sha256:" + hex.EncodeToString(m.SubjectDigest())}
 	c.judgeScan(out, rep, dir)
-	sig := c.judgeSignature(ctx, out, dir, signature)
+	sig := c.judgeSignature(ctx, out, dir, signature, known)
 
 	var buf bytes.Buffer
 	if err := report.Write(&buf, rep, report.JSON, report.Options{ToolVersion: c.toolVersion, BaseDir: dir}); err != nil {
@@ -133,14 +142,14 @@ func (c *Checker) judgeScan(out *registry.Check, rep *scan.Report, dir string) {
 
 // judgeSignature verifies the signature under the trusted signers and
 // returns its state for the AI-BOM.
-func (c *Checker) judgeSignature(ctx context.Context, out *registry.Check, dir, signature string) bom.Signature {
+func (c *Checker) judgeSignature(ctx context.Context, out *registry.Check, dir, signature string, known []manifest.FileDigest) bom.Signature {
 	if signature == "" {
 		if c.pol.Registry.RequireSignature {
 			out.Blocked = append(out.Blocked, "the version carries no signature and the policy requires one")
 		}
 		return bom.Signature{State: bom.SignatureAbsent}
 	}
-	v, err := sign.VerifyModel(ctx, dir, signature, c.trust)
+	v, err := sign.VerifyStored(ctx, dir, signature, c.trust, known)
 	s := bom.Signature{Method: v.Method, Signer: v.Signer}
 	switch {
 	case err == nil:

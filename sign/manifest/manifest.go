@@ -686,3 +686,32 @@ func (m *Manifest) Paths(root string) []string {
 	}
 	return out
 }
+
+// FileDigest is a file's path in a model and the SHA-256 of its content.
+type FileDigest struct {
+	Path   string // slash separated; "." for a single-file model
+	SHA256 []byte
+}
+
+// FromDigests builds the "files"/sha256 manifest of a model whose file
+// digests are already known (a registry computes them as it stores the
+// files), so it need not hash the model again. Files under ignore paths
+// (and the default ones) are left out, as Build leaves them out.
+func FromDigests(name string, files []FileDigest, ignorePaths []string) (*Manifest, error) {
+	ignores, err := normalizeIgnores(ignorePaths)
+	if err != nil {
+		return nil, err
+	}
+	m := &Manifest{Method: MethodFiles, HashType: HashSHA256, IgnorePaths: ignores, ModelName: name}
+	for _, f := range files {
+		if len(f.SHA256) != sha256.Size {
+			return nil, fmt.Errorf("manifest: %s: a SHA-256 digest has %d bytes, not %d", f.Path, sha256.Size, len(f.SHA256))
+		}
+		if f.Path != "." && ignored(f.Path, ignores) {
+			continue
+		}
+		m.Resources = append(m.Resources, Resource{Name: f.Path, Algorithm: HashSHA256, Digest: f.SHA256})
+	}
+	sort.Slice(m.Resources, func(i, j int) bool { return ComparePaths(m.Resources[i].Name, m.Resources[j].Name) < 0 })
+	return m, nil
+}
