@@ -173,8 +173,18 @@ func (s *Service) Push(ctx context.Context, a Actor, model string, up Upload) (*
 	return v, chk, err
 }
 
-// receive stores every part of the upload in the blob store.
+// receive stores every part of the upload in the blob store; the files
+// are durable when it returns nil.
 func (s *Service) receive(ctx context.Context, v *Version, up Upload) error {
+	batch := s.blobs.Batch()
+	err := s.receiveParts(ctx, v, up, batch)
+	if werr := batch.Wait(); err == nil && werr != nil {
+		err = fmt.Errorf("storing the files: %w", werr)
+	}
+	return err
+}
+
+func (s *Service) receiveParts(ctx context.Context, v *Version, up Upload, batch *blob.Batch) error {
 	seen := map[string]bool{}
 	for {
 		p, err := up.Next()
@@ -193,7 +203,7 @@ func (s *Service) receive(ctx context.Context, v *Version, up Upload) error {
 			}
 			continue
 		}
-		if err := s.receiveFile(ctx, v, p.PushFile, seen); err != nil {
+		if err := s.receiveFile(ctx, v, p.PushFile, seen, batch); err != nil {
 			return err
 		}
 	}
@@ -207,7 +217,7 @@ func (s *Service) receive(ctx context.Context, v *Version, up Upload) error {
 	return nil
 }
 
-func (s *Service) receiveFile(ctx context.Context, v *Version, f PushFile, seen map[string]bool) error {
+func (s *Service) receiveFile(ctx context.Context, v *Version, f PushFile, seen map[string]bool, batch *blob.Batch) error {
 	if f.Path != "." && !blob.SafeRelPath(f.Path) {
 		return fmt.Errorf("invalid file path %q: use a relative path without '..'", f.Path)
 	}
@@ -219,7 +229,7 @@ func (s *Service) receiveFile(ctx context.Context, v *Version, f PushFile, seen 
 	if len(v.Files) >= MaxPushFiles {
 		return fmt.Errorf("more than %d files in one push", MaxPushFiles)
 	}
-	d, n, err := s.blobs.Put(ctx, f.Body, s.MaxFileBytes)
+	d, n, err := batch.Put(ctx, f.Body, s.MaxFileBytes)
 	if err != nil {
 		return fmt.Errorf("storing %s: %w", f.Path, err)
 	}

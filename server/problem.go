@@ -86,13 +86,19 @@ func classify(err error) (int, string, string) {
 	return http.StatusInternalServerError, "internal", "the server could not complete the request; the error is in its log"
 }
 
+// statusClientClosed is logged for requests whose client left first.
+const statusClientClosed = 499
+
 // fail answers with the problem err maps to.
 func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	status, slug, detail := classify(err)
 	switch {
 	case status == http.StatusInternalServerError && errors.Is(r.Context().Err(), context.Canceled):
-		// The client went away; nobody reads the answer.
+		// The client went away; nobody reads the answer. 499 (as nginx
+		// logs it) keeps these out of the server-error counts.
 		s.log.Info("request cancelled", "path", safePath(r), "err", err)
+		w.WriteHeader(statusClientClosed)
+		return
 	case status == http.StatusInternalServerError:
 		s.log.Error("request failed", "method", r.Method, "path", safePath(r), "err", err)
 	default:

@@ -21,6 +21,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 )
 
 // Errors, wrapped by the functions below; test with errors.Is.
@@ -74,37 +75,144 @@ func (s *Store) Path(d string) string {
 }
 
 // Put stores what r yields, at most limit bytes (0: no limit), and returns
-// its digest and size. The content is hashed as it is written; nothing is
-// held in memory beyond a copy buffer.
+// its digest and size once it is durable. The content is hashed as it is
+// written; nothing is held in memory beyond a few copy buffers.
 func (s *Store) Put(ctx context.Context, r io.Reader, limit int64) (string, int64, error) {
+	tmp, d, n, err := s.write(ctx, r, limit)
+	if err != nil {
+		return "", 0, err
+	}
+	if err := s.finish(tmp, d); err != nil {
+		return "", 0, err
+	}
+	return d, n, nil
+}
+
+// write copies r into a new temporary file, hashing it; the file is left
+// open and unsynced for finish.
+func (s *Store) write(ctx context.Context, r io.Reader, limit int64) (*os.File, string, int64, error) {
 	tmp, err := os.CreateTemp(filepath.Join(s.root, "tmp"), "put-*")
 	if err != nil {
-		return "", 0, fmt.Errorf("blob store: %w", err)
+		return nil, "", 0, fmt.Errorf("blob store: %w", err)
 	}
-	defer os.Remove(tmp.Name()) // a no-op once renamed
-	h := sha256.New()
 	src := r
 	if limit > 0 {
 		src = io.LimitReader(r, limit+1)
 	}
-	n, err := io.Copy(io.MultiWriter(tmp, h), ctxReader{ctx, src})
+	n, sum, err := copyHashing(tmp, ctxReader{ctx, src})
 	if err == nil && limit > 0 && n > limit {
 		err = fmt.Errorf("%w (%d bytes)", ErrTooLarge, limit)
 	}
-	if err == nil {
-		err = tmp.Sync()
+	if err != nil {
+		tmp.Close()
+		os.Remove(tmp.Name())
+		return nil, "", 0, fmt.Errorf("blob store: %w", err)
 	}
+	return tmp, hex.EncodeToString(sum), n, nil
+}
+
+// finish makes a written temporary file durable and moves it to its
+// content address; the blob exists only from then on.
+func (s *Store) finish(tmp *os.File, d string) error {
+	defer os.Remove(tmp.Name()) // a no-op once renamed
+	err := tmp.Sync()
 	if cerr := tmp.Close(); err == nil {
 		err = cerr
 	}
 	if err != nil {
-		return "", 0, fmt.Errorf("blob store: %w", err)
+		return fmt.Errorf("blob store: %w", err)
 	}
-	d := hex.EncodeToString(h.Sum(nil))
-	if err := s.commit(tmp.Name(), d); err != nil {
+	return s.commit(tmp.Name(), d)
+}
+
+// Batch stores several blobs whose durability is awaited together (the
+// files of one push): each is synced and moved into place on a background
+// goroutine while the next one streams in, so the disk flush overlaps the
+// upload. A blob is at its address only after Wait returns nil.
+type Batch struct {
+	s   *Store
+	wg  sync.WaitGroup
+	sem chan struct{}
+	mu  sync.Mutex
+	err error
+}
+
+// Batch starts a batch.
+func (s *Store) Batch() *Batch { return &Batch{s: s, sem: make(chan struct{}, 4)} }
+
+// Put writes and hashes r like Store.Put and returns its digest at once;
+// the blob becomes durable in the background.
+func (b *Batch) Put(ctx context.Context, r io.Reader, limit int64) (string, int64, error) {
+	tmp, d, n, err := b.s.write(ctx, r, limit)
+	if err != nil {
 		return "", 0, err
 	}
+	b.sem <- struct{}{} // bounds open files and flushes in flight
+	b.wg.Add(1)
+	go func() {
+		defer func() { <-b.sem; b.wg.Done() }()
+		if err := b.s.finish(tmp, d); err != nil {
+			b.mu.Lock()
+			if b.err == nil {
+				b.err = err
+			}
+			b.mu.Unlock()
+		}
+	}()
 	return d, n, nil
+}
+
+// Wait waits for every blob of the batch to be durable and returns the
+// first error.
+func (b *Batch) Wait() error {
+	b.wg.Wait()
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.err
+}
+
+// copyHashing copies src to dst and returns the SHA-256 of what it
+// copied. Hashing runs on its own goroutine, a chunk behind the writes, so
+// a push costs the slower of hashing and writing rather than their sum.
+func copyHashing(dst io.Writer, src io.Reader) (int64, []byte, error) {
+	const chunk = 1 << 20
+	free := make(chan []byte, 3)
+	for range 3 {
+		free <- make([]byte, chunk)
+	}
+	toHash := make(chan []byte, 2)
+	sum := make(chan []byte, 1)
+	go func() {
+		h := sha256.New()
+		for b := range toHash {
+			h.Write(b)
+			free <- b[:chunk]
+		}
+		sum <- h.Sum(nil)
+	}()
+	var n int64
+	var err error
+	for {
+		b := <-free
+		m, rerr := io.ReadFull(src, b)
+		if m > 0 {
+			if _, werr := dst.Write(b[:m]); werr != nil {
+				err = werr
+				break
+			}
+			n += int64(m)
+			toHash <- b[:m]
+		}
+		if rerr == io.EOF || rerr == io.ErrUnexpectedEOF {
+			break
+		}
+		if rerr != nil {
+			err = rerr
+			break
+		}
+	}
+	close(toHash)
+	return n, <-sum, err
 }
 
 // commit moves a synced temporary file to its content address. An

@@ -191,3 +191,33 @@ func TestArchiveAndCryptoShred(t *testing.T) {
 		t.Fatalf("destroying twice: %v", err)
 	}
 }
+
+// A batch's blobs are in place, intact, once Wait returns; an upload that
+// fails reports its error from Put and leaves nothing behind.
+func TestBatch(t *testing.T) {
+	ctx := context.Background()
+	s := open(t)
+	b := s.Batch()
+	var ds []string
+	for i := range 10 {
+		d, _, err := b.Put(ctx, strings.NewReader(strings.Repeat("x", i*100_000+1)), 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ds = append(ds, d)
+	}
+	if err := b.Wait(); err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range ds {
+		if err := s.Verify(ctx, d); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, _, err := b.Put(ctx, strings.NewReader("too long"), 3); !errors.Is(err, ErrTooLarge) {
+		t.Fatalf("limit: %v", err)
+	}
+	if left, _ := os.ReadDir(filepath.Join(s.root, "tmp")); len(left) != 0 {
+		t.Fatalf("temporary files left: %v", left)
+	}
+}
