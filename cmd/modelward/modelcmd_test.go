@@ -3,13 +3,18 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"io"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/modelward/modelward/registry/webhook"
 )
 
 // The registry through the command line: serve, tokens, push, promotion,
@@ -30,11 +35,32 @@ func TestRegistryCommandsEndToEnd(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("init-admin: %s", stderr)
 	}
+	// A webhook receiver that checks every delivery's signature.
+	secret := bytes.Repeat([]byte{7}, 32)
+	delivered := make(chan string, 100)
+	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		if err := webhook.Verify(secret, r.Header, body, time.Minute, time.Now()); err != nil {
+			t.Errorf("webhook signature: %v", err)
+		}
+		var ev struct{ Type string }
+		_ = json.Unmarshal(body, &ev)
+		delivered <- ev.Type
+	}))
+	defer hook.Close()
+	hooks := filepath.Join(dir, "hooks.yaml")
+	if err := os.WriteFile(filepath.Join(dir, "hook.secret"), []byte("whsec_"+base64.StdEncoding.EncodeToString(secret)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(hooks, []byte("- url: "+hook.URL+"\n  secret_file: hook.secret\n  actions: [version.*]\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+
 	t.Setenv("MODELWARD_LISTEN", "127.0.0.1:0")
 	ctx, cancel := context.WithCancel(context.Background())
 	pr, pw := io.Pipe()
 	root := newRoot()
-	root.SetArgs([]string{"serve", "--data", data, "--policy", pol})
+	root.SetArgs([]string{"serve", "--data", data, "--policy", pol, "--webhooks", hooks})
 	root.SetOut(io.Discard)
 	root.SetErr(pw)
 	done := make(chan error, 1)
@@ -64,6 +90,17 @@ func TestRegistryCommandsEndToEnd(t *testing.T) {
 	}
 	if code, out, stderr := as(publisher, "model", "push", "team/classifier", model); code != 0 || !strings.Contains(out, "team/classifier@1  verified") {
 		t.Fatalf("push: exit %d: %s %s", code, out, stderr)
+	}
+	// The push and its verification reach the webhook, signed.
+	for _, want := range []string{"version.push", "version.transition"} {
+		select {
+		case got := <-delivered:
+			if got != want {
+				t.Fatalf("webhook delivered %q, want %q", got, want)
+			}
+		case <-time.After(20 * time.Second):
+			t.Fatalf("no %s webhook", want)
+		}
 	}
 	// The gate: results below the policy's minimum are refused (exit 1).
 	if code, _, stderr := as(publisher, "model", "evaluate", "team/classifier@1", "--result", "accuracy=0.5"); code != exitRefused || !strings.Contains(stderr, "below the minimum") {

@@ -30,6 +30,7 @@ import (
 
 type serveFlags struct {
 	listen, data, postgres, policyFile, key string
+	webhooks                                string
 	every                                   time.Duration
 	initAdmin                               bool
 }
@@ -55,7 +56,15 @@ prints the token and exits. Keep it secret: it is shown only once.
 
 Settings come from flags, then MODELWARD_* environment variables
 (MODELWARD_LISTEN, MODELWARD_DATA, MODELWARD_POSTGRES, MODELWARD_POLICY,
-MODELWARD_KEY, MODELWARD_CHECKPOINT_EVERY). Logs are JSON on standard
+MODELWARD_KEY, MODELWARD_CHECKPOINT_EVERY, MODELWARD_WEBHOOKS).
+
+--webhooks names a YAML list of endpoints that receive every event (each
+audit entry), signed as Standard Webhooks describes, in order, at least
+once, with retries; each endpoint's position is kept in DATA/webhooks:
+  - url: https://hooks.example.com/modelward
+    secret_file: hook.secret        # whsec_<base64 of 24+ random bytes>
+    actions: [version.transition]   # optional filters; "version.*" works
+    models: [team/classifier] Logs are JSON on standard
 error. SIGINT or SIGTERM shuts down gracefully.
 
 Exit status: 0 after a clean shutdown, 2 on a usage or start-up error.`,
@@ -80,6 +89,7 @@ Exit status: 0 after a clean shutdown, 2 on a usage or start-up error.`,
 	fl.StringVar(&f.policyFile, "policy", "", "policy file (YAML) extending the embedded default: the registry's gates")
 	fl.StringVar(&f.key, "key", "", "checkpoint signing key (PEM; default DATA/server.key, made on first start)")
 	fl.DurationVar(&f.every, "checkpoint-every", server.DefaultCheckpointEvery, "how often to sign the audit log's head")
+	fl.StringVar(&f.webhooks, "webhooks", "", "YAML list of webhook endpoints (url, secret_file, actions, models) to send every event to")
 	fl.BoolVar(&f.initAdmin, "init-admin", false, "create the first admin token on an empty store, print it and exit")
 	return cmd
 }
@@ -96,6 +106,7 @@ func (f *serveFlags) fromEnv(cmd *cobra.Command) error {
 		{"postgres", "MODELWARD_POSTGRES", str(&f.postgres)},
 		{"policy", "MODELWARD_POLICY", str(&f.policyFile)},
 		{"key", "MODELWARD_KEY", str(&f.key)},
+		{"webhooks", "MODELWARD_WEBHOOKS", str(&f.webhooks)},
 		{"checkpoint-every", "MODELWARD_CHECKPOINT_EVERY", func(v string) (err error) {
 			f.every, err = time.ParseDuration(v)
 			return err
@@ -164,11 +175,22 @@ func runServe(cmd *cobra.Command, f serveFlags) error {
 	log := slog.New(slog.NewJSONHandler(cmd.ErrOrStderr(), nil))
 	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	srv, closeAll, err := buildServer(ctx, f, log)
+	srv, svc, closeAll, err := buildServer(ctx, f, log)
 	if err != nil {
 		return usageErr("%v", err)
 	}
 	defer closeAll()
+	hooks, err := newDispatcher(f, svc, log)
+	if err != nil {
+		return usageErr("%v", err)
+	}
+	if hooks != nil {
+		go func() {
+			if err := hooks.Run(ctx); err != nil && !errors.Is(err, context.Canceled) {
+				log.Error("webhooks stopped", "err", err)
+			}
+		}()
+	}
 	ln, err := net.Listen("tcp", f.listen)
 	if err != nil {
 		return usageErr("%v", err)
@@ -200,26 +222,26 @@ func runServe(cmd *cobra.Command, f serveFlags) error {
 }
 
 // buildServer opens the stores, the checker and the key.
-func buildServer(ctx context.Context, f serveFlags, log *slog.Logger) (*server.Server, func(), error) {
+func buildServer(ctx context.Context, f serveFlags, log *slog.Logger) (*server.Server, *registry.Service, func(), error) {
 	pol, err := loadPolicy(f.policyFile)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	chk, err := check.New(pol, version.Get().Version)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	key, err := serverKey(f, log)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	st, blobs, err := openStores(ctx, f)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	svc := registry.NewService(st, blobs, chk, pol.Registry, nil)
 	srv := server.New(svc, server.Options{Logger: log, CheckpointKey: key, CheckpointEvery: f.every})
-	return srv, func() { st.Close() }, nil
+	return srv, svc, func() { st.Close() }, nil
 }
 
 // serverKey loads the checkpoint key, or makes DATA/server.key (0600) and
