@@ -197,10 +197,19 @@ func (c *Client) Rollback(ctx context.Context, model, reason string) (*registry.
 	return &v, err
 }
 
-// Retire retires a version; shred destroys its archive key at once.
-func (c *Client) Retire(ctx context.Context, model string, n int64, reason string, shred bool) (*registry.Version, error) {
+// RetireRequest says what retiring a version also does.
+type RetireRequest struct {
+	Reason string `json:"reason"`
+	// Shred destroys the archive key at once.
+	Shred bool `json:"shred"`
+	// RevokeSigner revokes the identity that signed the version.
+	RevokeSigner bool `json:"revoke_signer"`
+}
+
+// Retire retires a version.
+func (c *Client) Retire(ctx context.Context, model string, n int64, r RetireRequest) (*registry.Version, error) {
 	var v registry.Version
-	_, err := c.do(ctx, http.MethodPost, versionPath(model, n)+"/retire", nil, map[string]any{"reason": reason, "shred": shred}, &v)
+	_, err := c.do(ctx, http.MethodPost, versionPath(model, n)+"/retire", nil, r, &v)
 	return &v, err
 }
 

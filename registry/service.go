@@ -63,6 +63,7 @@ type Service struct {
 	gates   policy.Gates
 	events  *Events
 	now     func() time.Time
+	revoked revocations
 	// MaxFileBytes bounds one pushed file.
 	MaxFileBytes int64
 }
@@ -285,7 +286,18 @@ func (s *Service) check(ctx context.Context, v *Version) (*Check, error) {
 			return nil, err
 		}
 	}
-	return s.checker.Check(ctx, root, sig, v.Files)
+	chk, err := s.checker.Check(ctx, root, sig, v.Files)
+	if err != nil || chk.Signer == "" {
+		return chk, err
+	}
+	why, err := s.revokedSigner(ctx, chk.Signer)
+	if err != nil {
+		return nil, err
+	}
+	if why != "" {
+		chk.Blocked = append(chk.Blocked, fmt.Sprintf("signature: the signer %s was %s", chk.Signer, why))
+	}
+	return chk, nil
 }
 
 // Transition moves a version to another state, checking the actor's role
@@ -307,7 +319,7 @@ func (s *Service) Transition(ctx context.Context, a Actor, model string, n int64
 	case Deployed:
 		return s.deploy(ctx, a, model, n, reason)
 	case Retired:
-		return s.Retire(ctx, a, model, n, reason, false)
+		return s.Retire(ctx, a, model, n, RetireOptions{Reason: reason})
 	}
 	return s.move(ctx, a, model, n, to, reason, nil)
 }
@@ -577,10 +589,21 @@ func (s *Service) Rollback(ctx context.Context, a Actor, model, reason string) (
 	return nil, fmt.Errorf("%w: no version of %s can be rolled back to: %s", ErrBlocked, model, strings.Join(why, "; "))
 }
 
+// RetireOptions say what retiring a version also does.
+type RetireOptions struct {
+	Reason string
+	// Shred destroys the archive key at once.
+	Shred bool
+	// RevokeSigner revokes the identity that signed the version (a key or
+	// certificate made for this version alone): from then on no version
+	// signed by it passes the verification gate, re-verification included.
+	RevokeSigner bool
+}
+
 // Retire archives the version's files encrypted under a key of their own,
 // marks it retired (never deployable again), revokes the tokens bound to
-// it and, with shred, destroys the archive key at once.
-func (s *Service) Retire(ctx context.Context, a Actor, model string, n int64, reason string, shred bool) (*Version, error) {
+// it and, as opt says, its signer and the archive key.
+func (s *Service) Retire(ctx context.Context, a Actor, model string, n int64, opt RetireOptions) (*Version, error) {
 	if err := a.Allow(RoleAdmin, model); err != nil {
 		return nil, err
 	}
@@ -599,7 +622,7 @@ func (s *Service) Retire(ctx context.Context, a Actor, model string, n int64, re
 	if err != nil {
 		return nil, err
 	}
-	v, err = s.move(ctx, a, model, n, Retired, reason, func(v *Version) { v.ArchiveKey = keyID })
+	v, err = s.move(ctx, a, model, n, Retired, opt.Reason, func(v *Version) { v.ArchiveKey = keyID })
 	if err != nil {
 		_ = s.blobs.DestroyKey(keyID)
 		return nil, err
@@ -607,7 +630,12 @@ func (s *Service) Retire(ctx context.Context, a Actor, model string, n int64, re
 	if err := s.revokeBound(ctx, a, fmt.Sprintf("%s@%d", model, n)); err != nil {
 		return v, err
 	}
-	if shred {
+	if opt.RevokeSigner && v.Signer != "" {
+		if err := s.revokeSigner(ctx, a, v); err != nil {
+			return v, err
+		}
+	}
+	if opt.Shred {
 		return s.Shred(ctx, a, model, n)
 	}
 	return v, nil

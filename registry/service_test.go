@@ -240,7 +240,7 @@ func TestLifecycleEndToEnd(t *testing.T) {
 	if _, err := w.svc.Authenticate(ctx, bound); err != nil {
 		t.Fatal(err)
 	}
-	ret, err := w.svc.Retire(ctx, w.admin, "team/classifier", 1, "end of life", false)
+	ret, err := w.svc.Retire(ctx, w.admin, "team/classifier", 1, registry.RetireOptions{Reason: "end of life"})
 	if err != nil || ret.State != registry.Retired || ret.ArchiveKey == "" {
 		t.Fatalf("retire: %v %+v", err, ret)
 	}
@@ -262,6 +262,16 @@ func TestLifecycleEndToEnd(t *testing.T) {
 		t.Fatalf("archive after shredding: %v", err)
 	}
 
+	// Retiring version 3 with its signer revoked: a new push signed by the
+	// same key is blocked, naming the revocation.
+	if _, err := w.svc.Retire(ctx, w.admin, "team/classifier", v3.Number, registry.RetireOptions{Reason: "key compromised", RevokeSigner: true}); err != nil {
+		t.Fatal(err)
+	}
+	v5, chk, err := w.push(t, "team/classifier", copyModel(t, "../examples/clean-model", nil), true)
+	if err != nil || v5.State != registry.Registered || !strings.Contains(strings.Join(chk.Blocked, " "), "revoked when team/classifier@3 was retired") {
+		t.Fatalf("push after the signer was revoked: %v %+v %v", err, v5, chk.Blocked)
+	}
+
 	// The audit log holds every step and verifies.
 	entries, err := w.store.Audit(ctx, 0, 10000)
 	if err != nil {
@@ -274,7 +284,7 @@ func TestLifecycleEndToEnd(t *testing.T) {
 	for _, e := range entries {
 		actions[e.Action]++
 	}
-	if actions["version.push"] != 4 || actions["version.shred"] != 1 || actions["version.transition"] < 12 {
+	if actions["version.push"] != 5 || actions["signer.revoke"] != 1 || actions["version.shred"] != 1 || actions["version.transition"] < 12 {
 		t.Fatalf("audit actions %v", actions)
 	}
 }

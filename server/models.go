@@ -108,6 +108,8 @@ func (s *Server) evaluation(w http.ResponseWriter, r *http.Request) error {
 type retireRequest struct {
 	Reason string `json:"reason"`
 	Shred  bool   `json:"shred"`
+	// RevokeSigner revokes the identity that signed the version.
+	RevokeSigner bool `json:"revoke_signer"`
 }
 
 func (s *Server) retire(w http.ResponseWriter, r *http.Request) error {
@@ -119,7 +121,7 @@ func (s *Server) retire(w http.ResponseWriter, r *http.Request) error {
 	if err := decodeJSON(w, r, &req, true); err != nil {
 		return err
 	}
-	v, err := s.svc.Retire(r.Context(), actorFrom(r.Context()), m, n, req.Reason, req.Shred)
+	v, err := s.svc.Retire(r.Context(), actorFrom(r.Context()), m, n, registry.RetireOptions{Reason: req.Reason, Shred: req.Shred, RevokeSigner: req.RevokeSigner})
 	if err != nil {
 		return err
 	}

@@ -436,17 +436,18 @@ func newModelEvaluateCmd() *cobra.Command {
 
 func newModelRetireCmd() *cobra.Command {
 	var (
-		rf     remoteFlags
-		reason string
-		shred  bool
+		rf  remoteFlags
+		req client.RetireRequest
 	)
 	c := &cobra.Command{
-		Use:   "retire MODEL@N [--shred]",
+		Use:   "retire MODEL@N [--shred] [--revoke-signer]",
 		Short: "Retire a version: archived encrypted, never deployable again (admin)",
 		Long: `Retire a version: its files are archived encrypted under a key of their
 own, it can never be deployed again, and tokens bound to it are revoked.
 --shred destroys the archive's key at once (crypto-shredding): the
-archive, and every copy of it, becomes unreadable.`,
+archive, and every copy of it, becomes unreadable. --revoke-signer
+revokes the identity that signed the version (a key or certificate made
+for it alone): no version it signed passes the verification gate again.`,
 		Args: exactlyOne("model retire needs one MODEL@N"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			model, n, err := parseRef(args[0], true)
@@ -459,7 +460,7 @@ archive, and every copy of it, becomes unreadable.`,
 			}
 			ctx, cancel := interruptible(cmd)
 			defer cancel()
-			v, err := cl.Retire(ctx, model, n, reason, shred)
+			v, err := cl.Retire(ctx, model, n, req)
 			if err != nil {
 				return remoteErr(cmd, err)
 			}
@@ -467,7 +468,8 @@ archive, and every copy of it, becomes unreadable.`,
 		},
 	}
 	rf.add(c.Flags())
-	c.Flags().StringVar(&reason, "reason", "", "why, recorded in the audit log")
-	c.Flags().BoolVar(&shred, "shred", false, "destroy the archive key now")
+	c.Flags().StringVar(&req.Reason, "reason", "", "why, recorded in the audit log")
+	c.Flags().BoolVar(&req.Shred, "shred", false, "destroy the archive key now")
+	c.Flags().BoolVar(&req.RevokeSigner, "revoke-signer", false, "revoke the identity that signed the version")
 	return c
 }
