@@ -51,6 +51,10 @@ for i in 0 1 2 3; do head -c 250000000 /dev/urandom > "big/model-0000$i.safetens
 cat big/* > /dev/null
 echo "== hashing limit of the 1 GB model"
 ./hashlimit big/*.bin
+echo "== storing the same bytes durably: dd conv=fsync of each file (what any store pays)"
+sync; mkdir -p ddcopy
+/usr/bin/time -f "dd wall %e s" sh -c 'for f in big/*.bin; do dd if="$f" of="ddcopy/${f##*/}" bs=1M conv=fsync status=none; done'
+rm -rf ddcopy; sync
 echo "== push of the 1 GB model"
 /usr/bin/time -f "push wall %e s, client max RSS %M KB" env MODELWARD_TOKEN=$PUB "$MW" model push team/big big --format json >/dev/null
 grep VmHWM "/proc/$SERVER/status" | sed 's/^/server /'
