@@ -11,6 +11,8 @@ var (
 	ErrNotFound          = errors.New("not found")
 	ErrConflict          = errors.New("conflict") // exists already, or changed under the caller
 	ErrIllegalTransition = errors.New("illegal lifecycle transition")
+	// ErrBadCursor: a page cursor that no listing of this kind gave out.
+	ErrBadCursor = errors.New("invalid page cursor")
 )
 
 // File is one file of a model version: its path in the model (slash

@@ -152,10 +152,9 @@ func writeList[T any](w http.ResponseWriter, r *http.Request, p registry.Page, i
 }
 
 // cursorError turns a store's refusal of a cursor from the client into a
-// bad request. The stores report it as a plain error whose text says
-// "invalid page cursor"; they have no sentinel for it yet.
-func cursorError(p registry.Page, err error) error {
-	if err != nil && p.After != "" && strings.Contains(err.Error(), "invalid page cursor") {
+// bad request.
+func cursorError(_ registry.Page, err error) error {
+	if errors.Is(err, registry.ErrBadCursor) {
 		return badRequest("%v", err)
 	}
 	return err

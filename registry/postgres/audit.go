@@ -8,6 +8,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/modelward/modelward/registry"
+	"github.com/modelward/modelward/registry/internal/storekit"
 )
 
 const auditColumns = `seq, time, actor, action, model, version, from_state, to_state, reason, detail, prev, hash`
@@ -15,7 +16,7 @@ const auditColumns = `seq, time, actor, action, model, version, from_state, to_s
 // appendEntry seals a copy of e after h, inserts it and moves the head.
 // The caller's transaction holds the head row lock (see write).
 func appendEntry(ctx context.Context, tx pgx.Tx, h *head, e *registry.AuditEntry) (registry.AuditEntry, error) {
-	se := sealed(e, h.seq, h.hash)
+	se := storekit.Sealed(e, h.seq, h.hash)
 	_, err := tx.Exec(ctx, `INSERT INTO audit (`+auditColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
 		se.Seq, se.Time, se.Actor, se.Action, se.Model, se.Version, string(se.From), string(se.To),
 		se.Reason, []byte(se.Detail), append([]byte{}, se.Prev...), se.Hash)
@@ -31,7 +32,7 @@ func appendEntry(ctx context.Context, tx pgx.Tx, h *head, e *registry.AuditEntry
 
 // Append implements registry.Store.
 func (s *Store) Append(ctx context.Context, e *registry.AuditEntry) error {
-	if err := checkEntry(e); err != nil {
+	if err := storekit.CheckEntry(e); err != nil {
 		return err
 	}
 	var se registry.AuditEntry
@@ -49,7 +50,7 @@ func (s *Store) Append(ctx context.Context, e *registry.AuditEntry) error {
 
 // Audit implements registry.Store. limit is capped at registry.MaxPageSize.
 func (s *Store) Audit(ctx context.Context, after int64, n int) ([]registry.AuditEntry, error) {
-	rows, err := s.pool.Query(ctx, `SELECT `+auditColumns+` FROM audit WHERE seq > $1 ORDER BY seq LIMIT $2`, after, limit(n))
+	rows, err := s.pool.Query(ctx, `SELECT `+auditColumns+` FROM audit WHERE seq > $1 ORDER BY seq LIMIT $2`, after, storekit.Limit(n))
 	if err != nil {
 		return nil, fmt.Errorf("read audit log: %w", err)
 	}
@@ -91,14 +92,14 @@ func (s *Store) Head(ctx context.Context) (int64, []byte, error) {
 
 // AddCheckpoint implements registry.Store. A zero Time is set to now.
 func (s *Store) AddCheckpoint(ctx context.Context, c *registry.Checkpoint) error {
-	if err := checkCheckpoint(c); err != nil {
+	if err := storekit.CheckCheckpoint(c); err != nil {
 		return err
 	}
 	cc := *c
 	if cc.Time.IsZero() {
-		cc.Time = now()
+		cc.Time = storekit.Now()
 	}
-	cc.Time = stamp(cc.Time)
+	cc.Time = storekit.Stamp(cc.Time)
 	_, err := s.pool.Exec(ctx, `INSERT INTO checkpoints (seq, hash, time, key_id, signature) VALUES ($1, $2, $3, $4, $5)`,
 		cc.Seq, cc.Hash, cc.Time, cc.KeyID, cc.Signature)
 	if err != nil {

@@ -10,6 +10,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/modelward/modelward/registry"
+	"github.com/modelward/modelward/registry/internal/storekit"
 )
 
 const tokenColumns = `id, secret_hash, name, role, models, created_by, created_at, expires_at, revoked_at, bound_version`
@@ -52,17 +53,17 @@ func tokenErr(err error, id string) error {
 
 // CreateToken implements registry.Store. A zero CreatedAt is set to now.
 func (s *Store) CreateToken(ctx context.Context, t *registry.Token, e *registry.AuditEntry) error {
-	if err := checkToken(t); err != nil {
+	if err := storekit.CheckToken(t); err != nil {
 		return err
 	}
-	if err := checkEntry(e); err != nil {
+	if err := storekit.CheckEntry(e); err != nil {
 		return err
 	}
 	nt := *t
 	if nt.CreatedAt.IsZero() {
-		nt.CreatedAt = now()
+		nt.CreatedAt = storekit.Now()
 	}
-	stampToken(&nt)
+	storekit.StampToken(&nt)
 	args, err := tokenArgs(&nt)
 	if err != nil {
 		return err
@@ -97,11 +98,11 @@ func (s *Store) Tokens(ctx context.Context, p registry.Page) ([]*registry.Token,
 	after := ""
 	if p.After != "" {
 		var err error
-		if after, err = decodeCursor("token", p.After); err != nil {
+		if after, err = storekit.DecodeCursor("token", p.After); err != nil {
 			return nil, "", err
 		}
 	}
-	n := limit(p.Limit)
+	n := storekit.Limit(p.Limit)
 	rows, err := s.pool.Query(ctx, `SELECT `+tokenColumns+` FROM tokens WHERE id > $1 ORDER BY id LIMIT $2`, after, n+1)
 	if err != nil {
 		return nil, "", fmt.Errorf("list tokens: %w", err)
@@ -114,7 +115,7 @@ func (s *Store) Tokens(ctx context.Context, p registry.Page) ([]*registry.Token,
 		return out, "", nil
 	}
 	out = out[:n]
-	return out, encodeCursor("token", out[n-1].ID), nil
+	return out, storekit.EncodeCursor("token", out[n-1].ID), nil
 }
 
 // UpdateToken implements registry.Store. The id may not change.
@@ -148,13 +149,13 @@ func writeToken(ctx context.Context, tx pgx.Tx, id string, t *registry.Token, e 
 	if t.ID != id {
 		return fmt.Errorf("update of token %s may not change its id", id)
 	}
-	if err := checkToken(t); err != nil {
+	if err := storekit.CheckToken(t); err != nil {
 		return err
 	}
-	if err := checkEntry(e); err != nil {
+	if err := storekit.CheckEntry(e); err != nil {
 		return err
 	}
-	stampToken(t)
+	storekit.StampToken(t)
 	args, err := tokenArgs(t)
 	if err != nil {
 		return err

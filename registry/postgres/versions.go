@@ -12,6 +12,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/modelward/modelward/registry"
+	"github.com/modelward/modelward/registry/internal/storekit"
 )
 
 const versionColumns = `model, number, state, digest, files, signature, bom, scan_report, signer,
@@ -57,10 +58,10 @@ func (s *Store) CreateVersion(ctx context.Context, v *registry.Version, e *regis
 	if v != nil {
 		v.State = registry.Registered
 	}
-	if err := checkVersion(v); err != nil {
+	if err := storekit.CheckVersion(v); err != nil {
 		return err
 	}
-	if err := checkEntry(e); err != nil {
+	if err := storekit.CheckEntry(e); err != nil {
 		return err
 	}
 	nv := *v
@@ -70,7 +71,7 @@ func (s *Store) CreateVersion(ctx context.Context, v *registry.Version, e *regis
 			v.Model).Scan(&nv.Number); err != nil {
 			return fmt.Errorf("number new version of %s: %w", v.Model, err)
 		}
-		nv.CreatedAt = now()
+		nv.CreatedAt = storekit.Now()
 		nv.UpdatedAt, nv.Revision = nv.CreatedAt, 1
 		if err := insertVersion(ctx, tx, &nv); err != nil {
 			return err
@@ -123,13 +124,13 @@ func versionErr(err error, model string, number int64) error {
 func (s *Store) Versions(ctx context.Context, model string, p registry.Page) ([]*registry.Version, string, error) {
 	before := int64(math.MaxInt64)
 	if p.After != "" {
-		n, err := decodeNumberCursor(p.After)
+		n, err := storekit.DecodeNumberCursor(p.After)
 		if err != nil {
 			return nil, "", err
 		}
 		before = n
 	}
-	n := limit(p.Limit)
+	n := storekit.Limit(p.Limit)
 	rows, err := s.pool.Query(ctx, `SELECT `+versionColumns+` FROM versions WHERE model = $1 AND number < $2
 		ORDER BY number DESC LIMIT $3`, model, before, n+1)
 	if err != nil {
@@ -143,7 +144,7 @@ func (s *Store) Versions(ctx context.Context, model string, p registry.Page) ([]
 		return out, "", nil
 	}
 	out = out[:n]
-	return out, encodeCursor("version", strconv.FormatInt(out[n-1].Number, 10)), nil
+	return out, storekit.EncodeCursor("version", strconv.FormatInt(out[n-1].Number, 10)), nil
 }
 
 // collect scans every row with scan.
@@ -165,11 +166,11 @@ func (s *Store) Models(ctx context.Context, p registry.Page) ([]registry.ModelSu
 	after := ""
 	if p.After != "" {
 		var err error
-		if after, err = decodeCursor("model", p.After); err != nil {
+		if after, err = storekit.DecodeCursor("model", p.After); err != nil {
 			return nil, "", err
 		}
 	}
-	n := limit(p.Limit)
+	n := storekit.Limit(p.Limit)
 	rows, err := s.pool.Query(ctx, `SELECT model, COUNT(*), COALESCE(MAX(number) FILTER (WHERE state = 'deployed'), 0), MAX(updated_at)
 		FROM versions WHERE model > $1 GROUP BY model ORDER BY model LIMIT $2`, after, n+1)
 	if err != nil {
@@ -188,7 +189,7 @@ func (s *Store) Models(ctx context.Context, p registry.Page) ([]registry.ModelSu
 		return out, "", nil
 	}
 	out = out[:n]
-	return out, encodeCursor("model", out[n-1].Model), nil
+	return out, storekit.EncodeCursor("model", out[n-1].Model), nil
 }
 
 // UpdateVersion implements registry.Store.
@@ -224,10 +225,10 @@ func (s *Store) UpdateVersion(ctx context.Context, model string, number int64, f
 
 // writeVersion checks fn's result and writes it over old.
 func writeVersion(ctx context.Context, tx pgx.Tx, old, v *registry.Version, e *registry.AuditEntry) error {
-	if err := checkUpdate(old, v); err != nil {
+	if err := storekit.CheckUpdate(old, v); err != nil {
 		return err
 	}
-	if err := checkEntry(e); err != nil {
+	if err := storekit.CheckEntry(e); err != nil {
 		return err
 	}
 	if v.State == registry.Deployed && old.State != registry.Deployed {
@@ -235,7 +236,7 @@ func writeVersion(ctx context.Context, tx pgx.Tx, old, v *registry.Version, e *r
 			return err
 		}
 	}
-	v.Revision, v.UpdatedAt = old.Revision+1, now()
+	v.Revision, v.UpdatedAt = old.Revision+1, storekit.Now()
 	args, err := versionArgs(v)
 	if err != nil {
 		return err
@@ -265,7 +266,7 @@ func checkDeployable(ctx context.Context, tx pgx.Tx, v *registry.Version) error 
 	case err != nil:
 		return fmt.Errorf("check deployed versions of %s: %w", v.Model, err)
 	}
-	return deployConflict(v.Model, v.Number, other)
+	return storekit.DeployConflict(v.Model, v.Number, other)
 }
 
 // nullTime stores the zero time as NULL.

@@ -7,6 +7,7 @@ import (
 	"fmt"
 
 	"github.com/modelward/modelward/registry"
+	"github.com/modelward/modelward/registry/internal/storekit"
 )
 
 // appendEntry seals a copy of e after the current head and inserts it.
@@ -19,7 +20,7 @@ func appendEntry(ctx context.Context, tx *sql.Tx, e *registry.AuditEntry) (regis
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return registry.AuditEntry{}, fmt.Errorf("read audit log head: %w", err)
 	}
-	se := sealed(e, prevSeq, prevHash)
+	se := storekit.Sealed(e, prevSeq, prevHash)
 	_, err = tx.ExecContext(ctx, `INSERT INTO audit (`+auditColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		se.Seq, se.Time.UnixMicro(), se.Actor, se.Action, se.Model, se.Version, string(se.From), string(se.To),
 		se.Reason, []byte(se.Detail), append([]byte{}, se.Prev...), se.Hash)
@@ -31,7 +32,7 @@ func appendEntry(ctx context.Context, tx *sql.Tx, e *registry.AuditEntry) (regis
 
 // Append implements registry.Store.
 func (s *Store) Append(ctx context.Context, e *registry.AuditEntry) error {
-	if err := checkEntry(e); err != nil {
+	if err := storekit.CheckEntry(e); err != nil {
 		return err
 	}
 	var se registry.AuditEntry
@@ -49,7 +50,7 @@ func (s *Store) Append(ctx context.Context, e *registry.AuditEntry) error {
 
 // Audit implements registry.Store. limit is capped at registry.MaxPageSize.
 func (s *Store) Audit(ctx context.Context, after int64, n int) ([]registry.AuditEntry, error) {
-	rows, err := s.stmts.audit.QueryContext(ctx, after, limit(n))
+	rows, err := s.stmts.audit.QueryContext(ctx, after, storekit.Limit(n))
 	if err != nil {
 		return nil, fmt.Errorf("read audit log: %w", err)
 	}
@@ -94,14 +95,14 @@ func (s *Store) Head(ctx context.Context) (int64, []byte, error) {
 
 // AddCheckpoint implements registry.Store. A zero Time is set to now.
 func (s *Store) AddCheckpoint(ctx context.Context, c *registry.Checkpoint) error {
-	if err := checkCheckpoint(c); err != nil {
+	if err := storekit.CheckCheckpoint(c); err != nil {
 		return err
 	}
 	cc := *c
 	if cc.Time.IsZero() {
-		cc.Time = now()
+		cc.Time = storekit.Now()
 	}
-	cc.Time = stamp(cc.Time)
+	cc.Time = storekit.Stamp(cc.Time)
 	err := s.write(ctx, func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO checkpoints (seq, hash, time, key_id, signature) VALUES (?, ?, ?, ?, ?)`,
 			cc.Seq, cc.Hash, cc.Time.UnixMicro(), cc.KeyID, cc.Signature)

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/modelward/modelward/registry"
+	"github.com/modelward/modelward/registry/internal/storekit"
 )
 
 const versionColumns = `model, number, state, digest, files, signature, bom, scan_report, signer,
@@ -61,10 +62,10 @@ func (s *Store) CreateVersion(ctx context.Context, v *registry.Version, e *regis
 	if v != nil {
 		v.State = registry.Registered
 	}
-	if err := checkVersion(v); err != nil {
+	if err := storekit.CheckVersion(v); err != nil {
 		return err
 	}
-	if err := checkEntry(e); err != nil {
+	if err := storekit.CheckEntry(e); err != nil {
 		return err
 	}
 	nv := *v
@@ -74,7 +75,7 @@ func (s *Store) CreateVersion(ctx context.Context, v *registry.Version, e *regis
 			v.Model).Scan(&nv.Number); err != nil {
 			return fmt.Errorf("number new version of %s: %w", v.Model, err)
 		}
-		nv.CreatedAt = now()
+		nv.CreatedAt = storekit.Now()
 		nv.UpdatedAt, nv.Revision = nv.CreatedAt, 1
 		if err := insertVersion(ctx, tx, &nv); err != nil {
 			return err
@@ -128,13 +129,13 @@ func versionErr(err error, model string, number int64) error {
 func (s *Store) Versions(ctx context.Context, model string, p registry.Page) ([]*registry.Version, string, error) {
 	before := int64(math.MaxInt64)
 	if p.After != "" {
-		n, err := decodeNumberCursor(p.After)
+		n, err := storekit.DecodeNumberCursor(p.After)
 		if err != nil {
 			return nil, "", err
 		}
 		before = n
 	}
-	n := limit(p.Limit)
+	n := storekit.Limit(p.Limit)
 	rows, err := s.stmts.versions.QueryContext(ctx, model, before, n+1)
 	if err != nil {
 		return nil, "", fmt.Errorf("list versions of %s: %w", model, err)
@@ -155,7 +156,7 @@ func (s *Store) Versions(ctx context.Context, model string, p registry.Page) ([]
 		return out, "", nil
 	}
 	out = out[:n]
-	return out, encodeCursor("version", strconv.FormatInt(out[n-1].Number, 10)), nil
+	return out, storekit.EncodeCursor("version", strconv.FormatInt(out[n-1].Number, 10)), nil
 }
 
 // Models implements registry.Store.
@@ -163,11 +164,11 @@ func (s *Store) Models(ctx context.Context, p registry.Page) ([]registry.ModelSu
 	after := ""
 	if p.After != "" {
 		var err error
-		if after, err = decodeCursor("model", p.After); err != nil {
+		if after, err = storekit.DecodeCursor("model", p.After); err != nil {
 			return nil, "", err
 		}
 	}
-	n := limit(p.Limit)
+	n := storekit.Limit(p.Limit)
 	rows, err := s.stmts.models.QueryContext(ctx, after, n+1)
 	if err != nil {
 		return nil, "", fmt.Errorf("list models: %w", err)
@@ -190,7 +191,7 @@ func (s *Store) Models(ctx context.Context, p registry.Page) ([]registry.ModelSu
 		return out, "", nil
 	}
 	out = out[:n]
-	return out, encodeCursor("model", out[n-1].Model), nil
+	return out, storekit.EncodeCursor("model", out[n-1].Model), nil
 }
 
 // UpdateVersion implements registry.Store.
@@ -226,10 +227,10 @@ func (s *Store) UpdateVersion(ctx context.Context, model string, number int64, f
 
 // writeVersion checks fn's result and writes it over old.
 func (s *Store) writeVersion(ctx context.Context, tx *sql.Tx, old, v *registry.Version, e *registry.AuditEntry) error {
-	if err := checkUpdate(old, v); err != nil {
+	if err := storekit.CheckUpdate(old, v); err != nil {
 		return err
 	}
-	if err := checkEntry(e); err != nil {
+	if err := storekit.CheckEntry(e); err != nil {
 		return err
 	}
 	if v.State == registry.Deployed && old.State != registry.Deployed {
@@ -237,7 +238,7 @@ func (s *Store) writeVersion(ctx context.Context, tx *sql.Tx, old, v *registry.V
 			return err
 		}
 	}
-	v.Revision, v.UpdatedAt = old.Revision+1, now()
+	v.Revision, v.UpdatedAt = old.Revision+1, storekit.Now()
 	args, err := versionArgs(v)
 	if err != nil {
 		return err
@@ -268,5 +269,5 @@ func checkDeployable(ctx context.Context, tx *sql.Tx, v *registry.Version) error
 	case err != nil:
 		return fmt.Errorf("check deployed versions of %s: %w", v.Model, err)
 	}
-	return deployConflict(v.Model, v.Number, other)
+	return storekit.DeployConflict(v.Model, v.Number, other)
 }

@@ -1,7 +1,7 @@
-package postgres
-
-// This file is shared word for word with registry/sqlite (only the
-// package clause differs): the rules a store enforces before it writes.
+// Package storekit holds what every registry store shares: the rules a
+// store enforces before it writes, its clock and its page cursors, so that
+// the SQLite and PostgreSQL stores refuse and answer exactly alike.
+package storekit
 
 import (
 	"crypto/sha256"
@@ -18,14 +18,14 @@ import (
 	"github.com/modelward/modelward/registry"
 )
 
-// now is the store's clock, at the precision every store keeps.
-func now() time.Time { return stamp(time.Now()) }
+// Now is the store's clock, at the precision every store keeps.
+func Now() time.Time { return Stamp(time.Now()) }
 
-// stamp gives t in UTC at microsecond precision, as it reads back.
-func stamp(t time.Time) time.Time { return t.UTC().Truncate(time.Microsecond) }
+// Stamp gives t in UTC at microsecond precision, as it reads back.
+func Stamp(t time.Time) time.Time { return t.UTC().Truncate(time.Microsecond) }
 
-// limit applies registry.MaxPageSize to a requested page size.
-func limit(n int) int {
+// Limit applies registry.MaxPageSize to a requested page size.
+func Limit(n int) int {
 	if n <= 0 || n > registry.MaxPageSize {
 		return registry.MaxPageSize
 	}
@@ -34,36 +34,36 @@ func limit(n int) int {
 
 // Cursors are opaque to callers: base64 of a kind tag and the last key, so
 // a cursor from one listing is refused by another.
-func encodeCursor(kind, key string) string {
+func EncodeCursor(kind, key string) string {
 	return base64.RawURLEncoding.EncodeToString([]byte(kind + ":" + key))
 }
 
-func decodeCursor(kind, c string) (string, error) {
+func DecodeCursor(kind, c string) (string, error) {
 	b, err := base64.RawURLEncoding.DecodeString(c)
 	if err == nil {
 		if key, ok := strings.CutPrefix(string(b), kind+":"); ok {
 			return key, nil
 		}
 	}
-	return "", fmt.Errorf("invalid page cursor %q: it does not come from a %s listing", c, kind)
+	return "", fmt.Errorf("%w %q: it does not come from a %s listing", registry.ErrBadCursor, c, kind)
 }
 
-// decodeNumberCursor decodes a version-listing cursor: the last number.
-func decodeNumberCursor(c string) (int64, error) {
-	key, err := decodeCursor("version", c)
+// DecodeNumberCursor decodes a version-listing cursor: the last number.
+func DecodeNumberCursor(c string) (int64, error) {
+	key, err := DecodeCursor("version", c)
 	if err != nil {
 		return 0, err
 	}
 	n, err := strconv.ParseInt(key, 10, 64)
 	if err != nil || n <= 0 {
-		return 0, fmt.Errorf("invalid page cursor %q: bad version number", c)
+		return 0, fmt.Errorf("%w %q: bad version number", registry.ErrBadCursor, c)
 	}
 	return n, nil
 }
 
-// checkEntry refuses audit entries that would record nothing useful or
+// CheckEntry refuses audit entries that would record nothing useful or
 // that could not be rendered back as JSON.
-func checkEntry(e *registry.AuditEntry) error {
+func CheckEntry(e *registry.AuditEntry) error {
 	switch {
 	case e == nil:
 		return errors.New("no audit entry given: every change must be recorded")
@@ -74,13 +74,13 @@ func checkEntry(e *registry.AuditEntry) error {
 	case len(e.Detail) > 0 && !json.Valid(e.Detail):
 		return fmt.Errorf("audit entry %q: detail is not valid JSON", e.Action)
 	}
-	return checkText("audit entry", e.Actor, e.Action, e.Model, string(e.From), string(e.To), e.Reason)
+	return CheckText("audit entry", e.Actor, e.Action, e.Model, string(e.From), string(e.To), e.Reason)
 }
 
-// checkText refuses strings PostgreSQL's text type cannot hold (NUL,
+// CheckText refuses strings PostgreSQL's text type cannot hold (NUL,
 // invalid UTF-8), in every store, so that what one backend accepts the
 // other does too.
-func checkText(what string, ss ...string) error {
+func CheckText(what string, ss ...string) error {
 	for _, s := range ss {
 		if !utf8.ValidString(s) || strings.ContainsRune(s, 0) {
 			return fmt.Errorf("%s: %q is not valid UTF-8 text", what, s)
@@ -89,8 +89,8 @@ func checkText(what string, ss ...string) error {
 	return nil
 }
 
-// checkVersion refuses a version the store cannot keep faithfully.
-func checkVersion(v *registry.Version) error {
+// CheckVersion refuses a version the store cannot keep faithfully.
+func CheckVersion(v *registry.Version) error {
 	switch {
 	case v == nil:
 		return errors.New("no version given")
@@ -102,27 +102,27 @@ func checkVersion(v *registry.Version) error {
 		return fmt.Errorf("version %s@%d: evaluation is not valid JSON", v.Model, v.Number)
 	}
 	for _, f := range v.Files {
-		if err := checkText("version file", f.Path, f.Digest); err != nil {
+		if err := CheckText("version file", f.Path, f.Digest); err != nil {
 			return err
 		}
 	}
-	return checkText("version", v.Model, v.Digest, v.Signature, v.BOM, v.ScanReport, v.Signer, v.Verdict,
+	return CheckText("version", v.Model, v.Digest, v.Signature, v.BOM, v.ScanReport, v.Signer, v.Verdict,
 		v.Publisher, v.Approver, v.Reason, v.ArchiveKey)
 }
 
-// checkUpdate refuses an update that changes which version it is.
-func checkUpdate(old, v *registry.Version) error {
+// CheckUpdate refuses an update that changes which version it is.
+func CheckUpdate(old, v *registry.Version) error {
 	if v.Model != old.Model || v.Number != old.Number || !v.CreatedAt.Equal(old.CreatedAt) {
 		return fmt.Errorf("update of %s@%d may not change the model, number or creation time", old.Model, old.Number)
 	}
-	return checkVersion(v)
+	return CheckVersion(v)
 }
 
 var roles = []registry.Role{registry.RoleViewer, registry.RolePublisher, registry.RoleApprover, registry.RoleAdmin}
 
-// checkToken refuses a token with an unknown role or a secret hash that
+// CheckToken refuses a token with an unknown role or a secret hash that
 // is not a SHA-256: such a token could never be checked correctly.
-func checkToken(t *registry.Token) error {
+func CheckToken(t *registry.Token) error {
 	switch {
 	case t == nil:
 		return errors.New("no token given")
@@ -133,34 +133,34 @@ func checkToken(t *registry.Token) error {
 	case len(t.SecretHash) != sha256.Size:
 		return fmt.Errorf("token %s: secret hash is %d bytes, not a SHA-256", t.ID, len(t.SecretHash))
 	}
-	return checkText("token", append([]string{t.ID, t.Name, t.CreatedBy, t.BoundVersion}, t.Models...)...)
+	return CheckText("token", append([]string{t.ID, t.Name, t.CreatedBy, t.BoundVersion}, t.Models...)...)
 }
 
-// stampToken brings the token's times to the stored precision.
-func stampToken(t *registry.Token) {
-	t.CreatedAt = stamp(t.CreatedAt)
-	t.ExpiresAt = stamp(t.ExpiresAt)
-	t.RevokedAt = stamp(t.RevokedAt)
+// StampToken brings the token's times to the stored precision.
+func StampToken(t *registry.Token) {
+	t.CreatedAt = Stamp(t.CreatedAt)
+	t.ExpiresAt = Stamp(t.ExpiresAt)
+	t.RevokedAt = Stamp(t.RevokedAt)
 }
 
-// deployConflict is the error for a second deployed version.
-func deployConflict(model string, number, deployed int64) error {
+// DeployConflict is the error for a second deployed version.
+func DeployConflict(model string, number, deployed int64) error {
 	return fmt.Errorf("%w: %s@%d cannot be deployed while %s@%d is deployed", registry.ErrConflict, model, number, model, deployed)
 }
 
-// sealed returns a sealed copy of e after (prevSeq, prevHash); the caller's
+// Sealed returns a sealed copy of e after (prevSeq, prevHash); the caller's
 // entry is only updated (with setSealed) once the transaction commits.
-func sealed(e *registry.AuditEntry, prevSeq int64, prevHash []byte) registry.AuditEntry {
+func Sealed(e *registry.AuditEntry, prevSeq int64, prevHash []byte) registry.AuditEntry {
 	c := *e
 	if !c.Time.IsZero() {
-		c.Time = stamp(c.Time)
+		c.Time = Stamp(c.Time)
 	}
 	registry.Seal(&c, prevSeq, prevHash, time.Now())
 	return c
 }
 
-// checkCheckpoint refuses a checkpoint that could not be verified.
-func checkCheckpoint(c *registry.Checkpoint) error {
+// CheckCheckpoint refuses a checkpoint that could not be verified.
+func CheckCheckpoint(c *registry.Checkpoint) error {
 	switch {
 	case c == nil:
 		return errors.New("no checkpoint given")
