@@ -275,3 +275,20 @@ const timeout = 60 * time.Second
 func Timeout(ctx context.Context) (context.Context, context.CancelFunc) {
 	return context.WithTimeout(ctx, timeout)
 }
+
+// All reads every page of a listing: page is one of the listing methods
+// with its other arguments bound.
+func All[T any](ctx context.Context, page func(ctx context.Context, after string, limit int) ([]T, string, error)) ([]T, error) {
+	var all []T
+	for after := ""; ; {
+		items, next, err := page(ctx, after, 0)
+		if err != nil {
+			return nil, err
+		}
+		all = append(all, items...)
+		if next == "" {
+			return all, nil
+		}
+		after = next
+	}
+}

@@ -1,7 +1,6 @@
 package policy
 
 import (
-	"bytes"
 	"fmt"
 	"math"
 	"sort"
@@ -51,16 +50,11 @@ type Bounds struct {
 
 // decodeGates lays the gates a file sets over base, rejecting unknown keys.
 func decodeGates(n *yaml.Node, base Gates) (Gates, error) {
-	b, err := yaml.Marshal(n)
+	g, err := decodeOver(n, base)
 	if err != nil {
 		return base, err
 	}
-	dec := yaml.NewDecoder(bytes.NewReader(b))
-	dec.KnownFields(true)
-	if err := dec.Decode(&base); err != nil {
-		return base, err
-	}
-	return base, base.validate()
+	return g, g.validate()
 }
 
 func (g Gates) validate() error {

@@ -170,7 +170,11 @@ func parse(r io.Reader, base *Policy, asDefault bool) (*Policy, error) {
 
 // decodeLimits lays the limits a file sets over base, rejecting unknown
 // keys: a misspelt limit must not silently keep its default.
-func decodeLimits(n *yaml.Node, base Limits) (Limits, error) {
+func decodeLimits(n *yaml.Node, base Limits) (Limits, error) { return decodeOver(n, base) }
+
+// decodeOver decodes a section of the policy file over base: keys the
+// section sets replace base's values, unknown keys are an error.
+func decodeOver[T any](n *yaml.Node, base T) (T, error) {
 	b, err := yaml.Marshal(n)
 	if err != nil {
 		return base, err

@@ -280,17 +280,9 @@ func newModelListCmd() *cobra.Command {
 			}
 			ctx, cancel := interruptible(cmd)
 			defer cancel()
-			var all []registry.ModelSummary
-			for after := ""; ; {
-				ms, next, err := cl.Models(ctx, after, 0)
-				if err != nil {
-					return remoteErr(cmd, err)
-				}
-				all = append(all, ms...)
-				if next == "" {
-					break
-				}
-				after = next
+			all, err := client.All(ctx, cl.Models)
+			if err != nil {
+				return remoteErr(cmd, err)
 			}
 			return show(cmd, rf.format, all, func(w io.Writer) {
 				tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
@@ -335,17 +327,11 @@ func newModelShowCmd() *cobra.Command {
 				}
 				return show(cmd, rf.format, v, func(w io.Writer) { printVersion(w, v) })
 			}
-			var all []*registry.Version
-			for after := ""; ; {
-				vs, next, err := cl.Versions(ctx, model, after, 0)
-				if err != nil {
-					return remoteErr(cmd, err)
-				}
-				all = append(all, vs...)
-				if next == "" {
-					break
-				}
-				after = next
+			all, err := client.All(ctx, func(ctx context.Context, after string, limit int) ([]*registry.Version, string, error) {
+				return cl.Versions(ctx, model, after, limit)
+			})
+			if err != nil {
+				return remoteErr(cmd, err)
 			}
 			return show(cmd, rf.format, all, func(w io.Writer) {
 				tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)

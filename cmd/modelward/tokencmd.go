@@ -150,17 +150,9 @@ func newTokenListCmd() *cobra.Command {
 			}
 			ctx, cancel := interruptible(cmd)
 			defer cancel()
-			var all []*registry.Token
-			for after := ""; ; {
-				ts, next, err := cl.Tokens(ctx, after, 0)
-				if err != nil {
-					return remoteErr(cmd, err)
-				}
-				all = append(all, ts...)
-				if next == "" {
-					break
-				}
-				after = next
+			all, err := client.All(ctx, cl.Tokens)
+			if err != nil {
+				return remoteErr(cmd, err)
 			}
 			return show(cmd, rf.format, all, func(w io.Writer) {
 				tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
