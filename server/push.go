@@ -1,6 +1,7 @@
 package server
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"io"
@@ -63,7 +64,9 @@ func (s *Server) multipartReader(w http.ResponseWriter, r *http.Request) (*multi
 		return nil, tooLarge("the push is %d bytes; the server accepts %d", r.ContentLength, s.opt.MaxBodyBytes)
 	}
 	body := http.MaxBytesReader(w, r.Body, s.opt.MaxBodyBytes)
-	return multipart.NewReader(body, params["boundary"]), nil
+	// multipart reads through a 4 KiB buffer unless given a larger one:
+	// a 1 MiB buffer cuts the reads of a large push by a factor of 256.
+	return multipart.NewReader(bufio.NewReaderSize(body, 1<<20), params["boundary"]), nil
 }
 
 // upload is a registry.Upload over multipart parts. It checks here what
