@@ -1,13 +1,19 @@
 package server
 
 import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
 	"fmt"
+	"io"
 	"mime"
 	"net/http"
 	"path"
-	"time"
+	"strconv"
 
 	"github.com/modelward/modelward/registry"
+	"github.com/modelward/modelward/registry/blob"
 )
 
 func (s *Server) bom(w http.ResponseWriter, r *http.Request) error {
@@ -64,17 +70,31 @@ func (s *Server) file(w http.ResponseWriter, r *http.Request) error {
 	return notFound("%s@%d has no file %q", m, n, name)
 }
 
-// serveBlob streams a blob with its length and its digest as ETag
-// (ServeContent also answers If-None-Match, HEAD and ranges).
+// serveBlob streams a blob with its length and its digest as ETag,
+// hashing it as it goes and holding the last chunk back until the digest
+// checks out: a blob changed on disk after the version was re-verified is
+// cut short (the client sees a truncated body, never the whole changed
+// file) and re-verification is triggered, which quarantines the version.
+// Ranges are not served, since a part cannot be checked alone.
 func (s *Server) serveBlob(w http.ResponseWriter, r *http.Request, digest, ctype, name string) error {
 	f, err := s.svc.Blobs().Open(digest)
 	if err != nil {
 		return err // a recorded blob missing from disk is internal
 	}
 	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return err
+	}
 	h := w.Header()
+	etag := `"` + digest + `"`
+	h.Set("ETag", etag)
+	if r.Header.Get("If-None-Match") == etag {
+		w.WriteHeader(http.StatusNotModified)
+		return nil
+	}
 	h.Set("Content-Type", ctype)
-	h.Set("ETag", `"`+digest+`"`)
+	h.Set("Content-Length", strconv.FormatInt(st.Size(), 10))
 	if name != "" {
 		base := path.Base(name)
 		if name == "." {
@@ -82,6 +102,46 @@ func (s *Server) serveBlob(w http.ResponseWriter, r *http.Request, digest, ctype
 		}
 		h.Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": base}))
 	}
-	http.ServeContent(w, r, "", time.Time{}, f)
+	w.WriteHeader(http.StatusOK)
+	if r.Method == http.MethodHead {
+		return nil
+	}
+	if err := copyVerified(w, f, digest); err != nil {
+		s.log.Error("download stopped", "blob", digest, "err", err)
+		if errors.Is(err, blob.ErrCorrupt) {
+			// Re-verification finds the change and quarantines the version.
+			_, _ = s.svc.Fetch(context.WithoutCancel(r.Context()), actorFrom(r.Context()), r.PathValue("model"))
+		}
+		panic(http.ErrAbortHandler) // the status is sent: cut the connection
+	}
 	return nil
+}
+
+// copyVerified copies src to w, hashing it, and writes the final chunk
+// only once the whole content hashes to digest.
+func copyVerified(w io.Writer, src io.Reader, digest string) error {
+	hsh := sha256.New()
+	cur, next := make([]byte, 1<<20), make([]byte, 1<<20)
+	n, err := io.ReadFull(src, cur)
+	for err == nil {
+		var m int
+		m, err = io.ReadFull(src, next)
+		if m == 0 && (err == io.EOF || err == io.ErrUnexpectedEOF) {
+			break // cur is the last chunk
+		}
+		hsh.Write(cur[:n])
+		if _, werr := w.Write(cur[:n]); werr != nil {
+			return werr
+		}
+		cur, next, n = next, cur, m
+	}
+	if err != nil && err != io.EOF && err != io.ErrUnexpectedEOF {
+		return err
+	}
+	hsh.Write(cur[:n])
+	if got := hex.EncodeToString(hsh.Sum(nil)); got != digest {
+		return fmt.Errorf("%w: %s now hashes to %s", blob.ErrCorrupt, digest, got)
+	}
+	_, err = w.Write(cur[:n])
+	return err
 }
