@@ -106,7 +106,7 @@ func (s *Server) serveBlob(w http.ResponseWriter, r *http.Request, digest, ctype
 	if r.Method == http.MethodHead {
 		return nil
 	}
-	if err := copyVerified(w, f, digest); err != nil {
+	if err := copyVerified(idleWriter{w, http.NewResponseController(w)}, f, digest); err != nil {
 		s.log.Error("download stopped", "blob", digest, "err", err)
 		if errors.Is(err, blob.ErrCorrupt) {
 			// Re-verification finds the change and quarantines the version.

@@ -9,6 +9,7 @@ import (
 	"mime/multipart"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/modelward/modelward/registry"
 	"github.com/modelward/modelward/registry/blob"
@@ -63,7 +64,7 @@ func (s *Server) multipartReader(w http.ResponseWriter, r *http.Request) (*multi
 	if r.ContentLength > s.opt.MaxBodyBytes {
 		return nil, tooLarge("the push is %d bytes; the server accepts %d", r.ContentLength, s.opt.MaxBodyBytes)
 	}
-	body := http.MaxBytesReader(w, r.Body, s.opt.MaxBodyBytes)
+	body := http.MaxBytesReader(w, idleReader{r.Body, http.NewResponseController(w)}, s.opt.MaxBodyBytes)
 	// multipart reads through a 4 KiB buffer unless given a larger one:
 	// a 1 MiB buffer cuts the reads of a large push by a factor of 256.
 	return multipart.NewReader(bufio.NewReaderSize(body, 1<<20), params["boundary"]), nil
@@ -177,4 +178,33 @@ func (p *partReader) Read(b []byte) (int, error) {
 		return n, readError(err)
 	}
 	return n, err
+}
+
+// idleTimeout bounds how long a streamed request or response may stall: a
+// push or download has no overall deadline (it may be large), but a client
+// that stops sending or reading is dropped.
+const idleTimeout = 2 * time.Minute
+
+// idleReader renews the connection's read deadline before every read.
+type idleReader struct {
+	r  io.ReadCloser
+	rc *http.ResponseController
+}
+
+func (i idleReader) Close() error { return i.r.Close() }
+
+func (i idleReader) Read(p []byte) (int, error) {
+	_ = i.rc.SetReadDeadline(time.Now().Add(idleTimeout))
+	return i.r.Read(p)
+}
+
+// idleWriter renews the connection's write deadline before every write.
+type idleWriter struct {
+	w  io.Writer
+	rc *http.ResponseController
+}
+
+func (i idleWriter) Write(p []byte) (int, error) {
+	_ = i.rc.SetWriteDeadline(time.Now().Add(idleTimeout))
+	return i.w.Write(p)
 }
