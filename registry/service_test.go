@@ -29,7 +29,7 @@ type world struct {
 	viewer                     registry.Actor
 }
 
-func setup(t *testing.T) *world {
+func setup(t testing.TB) *world {
 	t.Helper()
 	ctx := context.Background()
 	dir := t.TempDir()

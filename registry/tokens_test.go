@@ -96,3 +96,28 @@ func TestCheckpointsDetectTruncation(t *testing.T) {
 		t.Fatalf("truncated log: %v", err)
 	}
 }
+
+// FuzzAuthenticate: presented tokens are hostile; nothing but the exact
+// secret authenticates, and nothing panics.
+func FuzzAuthenticate(f *testing.F) {
+	w := setup(f)
+	secret, _, err := w.svc.CreateToken(context.Background(), w.admin, "fuzz", registry.RoleViewer, nil, 0, "")
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(secret)
+	f.Add("mwt_")
+	f.Add("mwt_0123456789abcdef_" + strings.Repeat("A", 43))
+	f.Fuzz(func(t *testing.T, s string) {
+		a, err := w.svc.Authenticate(context.Background(), s)
+		if s == secret {
+			if err != nil {
+				t.Fatal(err)
+			}
+			return
+		}
+		if err == nil {
+			t.Fatalf("%q authenticated as %+v", s, a)
+		}
+	})
+}
