@@ -68,7 +68,9 @@ func (s *Service) Authenticate(ctx context.Context, presented string) (Actor, er
 	if !ok || !ok2 || len(id) != 16 || len(enc) != 43 {
 		return Actor{}, ErrUnauthenticated
 	}
-	secret, err := base64.RawURLEncoding.DecodeString(enc)
+	// Strict: one spelling per secret, so nothing keyed on the presented
+	// string (rate limits, caches) can be dodged by another spelling.
+	secret, err := base64.RawURLEncoding.Strict().DecodeString(enc)
 	if err != nil {
 		return Actor{}, ErrUnauthenticated
 	}

@@ -19,6 +19,21 @@
 // are known to evade distance-based detectors too. Other gateway signals
 // (input-space coverage, diversity) must cover those.
 //
+// Two more detectors sit beside PRADA. Blacklight (H. Li, S. Shan, E.
+// Wenger, J. Zhang, H. Zheng, B. Y. Zhao, "Blacklight: Scalable Defense for
+// Neural Networks against Query-Based Black-Box Attacks", USENIX Security
+// 2022, arXiv:2006.14042) fingerprints each query (salted quantisation,
+// hashes of sliding windows, the top-S hashes) and flags near-duplicates of
+// earlier queries: it catches iterative attacks built from small
+// perturbations, but not the Jacobian augmentation on the digits, which
+// moves every feature by a fraction of a quantisation step. Signals watches
+// volume and diversity: query rate over two windows, the share of repeated
+// inputs, coverage of the input space (per-feature entropy: natural digits
+// stay concentrated, uniform noise does not; this is what catches random
+// queries) and systematically structured sequences (grid walks, line
+// scans). Each keeps bounded state per client (MemoryPerClient,
+// SignalsConfig.MemoryBound).
+//
 // Memory per client is bounded by Config.MemoryBound: Classes × MaxPerClass
 // × (4·Dim + 8) bytes for the growing sets and their distances, plus
 // 16 × MaxDistances for the distance window (arrival order and sorted), plus
