@@ -39,7 +39,6 @@ import (
 	"math/bits"
 	"slices"
 	"sync"
-	"sync/atomic"
 	"time"
 	"unsafe"
 )
@@ -114,10 +113,9 @@ type Blacklight struct {
 	perQ    int // queries remembered per client
 	offsets *saltOffsets
 	hashKey uint64
-	base    uint64 // odd multiplier of the rolling hash
-	count   atomic.Int64
+	base    uint64    // odd multiplier of the rolling hash
 	scratch sync.Pool // *blScratch
-	shards  [trackerShards]blShard
+	clients *lruTable[blClient]
 }
 
 // blScratch is one Observe's working memory: the window hashes and the
@@ -127,28 +125,19 @@ type blScratch struct {
 	counts []uint16
 }
 
-type blShard struct {
-	mu         sync.Mutex
-	clients    map[string]*blClient
-	head, tail *blClient
-}
-
 // blClient holds the hashes of one client's last perQ queries: the
 // paper's hash → query table, as one array sorted by hash (hs) with each
 // hash's ring slot beside it (slots); query ids[k] fills slot k. Looking a
 // hash up is a binary search; replacing a slot's hashes is one pass that
 // drops them and one merge that adds the new ones, with no allocation.
 type blClient struct {
-	key        string
-	mu         sync.Mutex
-	hs         []uint32
-	slots      []uint16
-	ids        []uint64
-	queries    uint64
-	dups       uint64
-	recent     uint64 // one bit per recent query, 1 = near-duplicate
-	lastSeen   int64
-	prev, next *blClient
+	mu      sync.Mutex
+	hs      []uint32
+	slots   []uint16
+	ids     []uint64
+	queries uint64
+	dups    uint64
+	recent  uint64 // one bit per recent query, 1 = near-duplicate
 }
 
 // saltOffsets gives each feature its secret quantisation offset; computed for
@@ -221,9 +210,7 @@ func NewBlacklight(cfg BlacklightConfig) (*Blacklight, error) {
 	}
 	b.offsets = newSaltOffsets(binary.LittleEndian.Uint64(sum[:8]), cfg.Step)
 	b.scratch.New = func() any { return &blScratch{fp: make([]uint64, 0, 256), counts: make([]uint16, b.perQ)} }
-	for i := range b.shards {
-		b.shards[i].clients = make(map[string]*blClient)
-	}
+	b.clients = newLRUTable(b.cfg.MaxClients, b.cfg.IdleTTL, b.cfg.Now, func() *blClient { return &blClient{} })
 	return b, nil
 }
 
@@ -260,11 +247,11 @@ func mix64(z uint64) uint64 {
 // 8-byte id per remembered query, the entry and a map slot; plus the client
 // key's bytes.
 func (b *Blacklight) MemoryPerClient() int {
-	return b.perQ*(b.cfg.TopS*6+8) + int(unsafe.Sizeof(blClient{})) + 16 + 8 + 16
+	return b.perQ*(b.cfg.TopS*6+8) + int(unsafe.Sizeof(blClient{})) + lruOverhead[blClient]()
 }
 
 // Len is the number of clients tracked now.
-func (b *Blacklight) Len() int { return int(b.count.Load()) }
+func (b *Blacklight) Len() int { return b.clients.len() }
 
 // Observe fingerprints x, compares it with the client's remembered queries,
 // and remembers it.
@@ -275,7 +262,7 @@ func (b *Blacklight) Observe(client string, x []float32) BlacklightDecision {
 	}
 	sc := b.scratch.Get().(*blScratch)
 	sc.fp = b.fingerprint(x, sc.fp[:0])
-	c := b.client(client)
+	c := b.clients.get(client)
 	c.mu.Lock()
 	dec := b.match(c, sc)
 	b.remember(c, sc.fp)
@@ -392,66 +379,4 @@ func (b *Blacklight) remember(c *blClient, fp []uint64) {
 		}
 	}
 	c.ids[k] = c.queries
-}
-
-// client finds or creates the client's entry, marks it used, and evicts
-// entries over the limit or idle, least recently used first, within the
-// client's shard (as Tracker does: the total can pass MaxClients by at most
-// trackerShards-1).
-func (b *Blacklight) client(key string) *blClient {
-	s := &b.shards[fnv1a(key)%trackerShards]
-	now := b.cfg.Now().UnixNano()
-	ttl := int64(b.cfg.IdleTTL)
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	c := s.clients[key]
-	if c != nil && now-c.lastSeen > ttl {
-		b.remove(s, c)
-		c = nil
-	}
-	if c == nil {
-		c = &blClient{key: key}
-		s.clients[key] = c
-		b.count.Add(1)
-	} else {
-		s.unlink(c)
-	}
-	c.lastSeen = now
-	s.pushFront(c)
-	limit := int64(b.cfg.MaxClients)
-	for s.tail != c && (b.count.Load() > limit || now-s.tail.lastSeen > ttl) {
-		b.remove(s, s.tail)
-	}
-	return c
-}
-
-func (b *Blacklight) remove(s *blShard, c *blClient) {
-	s.unlink(c)
-	delete(s.clients, c.key)
-	b.count.Add(-1)
-}
-
-func (s *blShard) pushFront(c *blClient) {
-	c.prev, c.next = nil, s.head
-	if s.head != nil {
-		s.head.prev = c
-	}
-	s.head = c
-	if s.tail == nil {
-		s.tail = c
-	}
-}
-
-func (s *blShard) unlink(c *blClient) {
-	if c.prev != nil {
-		c.prev.next = c.next
-	} else {
-		s.head = c.next
-	}
-	if c.next != nil {
-		c.next.prev = c.prev
-	} else {
-		s.tail = c.prev
-	}
-	c.prev, c.next = nil, nil
 }

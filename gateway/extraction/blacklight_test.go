@@ -167,7 +167,7 @@ func TestBlacklightBoundedMemory(t *testing.T) {
 	for range 100 {
 		b.Observe("one", qs[0])
 	}
-	c := b.client("one")
+	c := b.clients.get("one")
 	if len(c.hs) > (cfg.MaxHashes/cfg.TopS)*cfg.TopS || cap(c.hs) != (cfg.MaxHashes/cfg.TopS)*cfg.TopS || len(c.ids) != cfg.MaxHashes/cfg.TopS {
 		t.Fatalf("%d hashes (cap %d), %d queries", len(c.hs), cap(c.hs), len(c.ids))
 	}

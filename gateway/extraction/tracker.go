@@ -3,14 +3,9 @@ package extraction
 import (
 	"fmt"
 	"sync"
-	"sync/atomic"
 	"time"
 	"unsafe"
 )
-
-// trackerShards spreads clients over independent locks so that requests of
-// different clients rarely wait on one another.
-const trackerShards = 64
 
 // Tracker defaults.
 const (
@@ -38,30 +33,19 @@ type TrackerConfig struct {
 // MaxClients detectors of Config.MemoryBound bytes each, plus
 // EntryOverhead and the client key per client.
 type Tracker struct {
-	cfg    TrackerConfig
-	coef   *coefCache
-	count  atomic.Int64 // clients tracked, over all shards
-	shards [trackerShards]trackerShard
-}
-
-type trackerShard struct {
-	mu         sync.Mutex
-	clients    map[string]*trackedClient
-	head, tail *trackedClient // least recently used list; head is the newest
+	cfg     TrackerConfig
+	coef    *coefCache
+	clients *lruTable[trackedClient]
 }
 
 type trackedClient struct {
-	key        string
-	mu         sync.Mutex // serialises this client's queries outside the shard lock
-	det        *Detector
-	lastSeen   int64 // unix nanoseconds, guarded by the shard lock
-	prev, next *trackedClient
+	mu  sync.Mutex // serialises this client's queries outside the shard lock
+	det *Detector
 }
 
 // EntryOverhead is the Tracker's memory per client besides its Detector and
-// key bytes: the list entry and a map slot (key header, pointer, and about a
-// slot's worth of bucket overhead).
-const EntryOverhead = int(unsafe.Sizeof(trackedClient{})) + 16 + 8 + 16
+// key bytes: the table entry, the client record and a map slot.
+var EntryOverhead = lruOverhead[trackedClient]() + int(unsafe.Sizeof(trackedClient{}))
 
 // NewTracker returns an empty tracker.
 func NewTracker(cfg TrackerConfig) (*Tracker, error) {
@@ -83,16 +67,16 @@ func NewTracker(cfg TrackerConfig) (*Tracker, error) {
 		cfg.Now = time.Now
 	}
 	t := &Tracker{cfg: cfg, coef: newCoefCache(det.MaxDistances)}
-	for i := range t.shards {
-		t.shards[i] = trackerShard{clients: make(map[string]*trackedClient)}
-	}
+	t.clients = newLRUTable(cfg.MaxClients, cfg.IdleTTL, cfg.Now, func() *trackedClient {
+		return &trackedClient{det: newDetector(t.cfg.Detector, t.coef)}
+	})
 	return t, nil
 }
 
 // Observe records one query of client, labelled class by the model, and
 // returns the decision. A rejected query returns a Decision with Err set.
 func (t *Tracker) Observe(client string, x []float32, class int) Decision {
-	c := t.client(client)
+	c := t.clients.get(client)
 	c.mu.Lock()
 	dec, _ := c.det.Observe(x, class)
 	c.mu.Unlock()
@@ -101,69 +85,7 @@ func (t *Tracker) Observe(client string, x []float32, class int) Decision {
 }
 
 // Len is the number of clients tracked now.
-func (t *Tracker) Len() int {
-	return int(t.count.Load())
-}
-
-// client finds or creates the client's entry, marks it used, and evicts
-// entries over the limit or idle, oldest first.
-func (t *Tracker) client(key string) *trackedClient {
-	s := &t.shards[fnv1a(key)%trackerShards]
-	now := t.cfg.Now().UnixNano()
-	ttl := int64(t.cfg.IdleTTL)
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	c := s.clients[key]
-	if c != nil && now-c.lastSeen > ttl {
-		t.remove(s, c)
-		c = nil
-	}
-	if c == nil {
-		c = &trackedClient{key: key, det: newDetector(t.cfg.Detector, t.coef)}
-		s.clients[key] = c
-		t.count.Add(1)
-	} else {
-		s.unlink(c)
-	}
-	c.lastSeen = now
-	s.pushFront(c)
-	limit := int64(t.cfg.MaxClients)
-	for s.tail != c && (t.count.Load() > limit || now-s.tail.lastSeen > ttl) {
-		t.remove(s, s.tail)
-	}
-	return c
-}
-
-func (t *Tracker) remove(s *trackerShard, c *trackedClient) {
-	s.unlink(c)
-	delete(s.clients, c.key)
-	t.count.Add(-1)
-}
-
-func (s *trackerShard) pushFront(c *trackedClient) {
-	c.prev, c.next = nil, s.head
-	if s.head != nil {
-		s.head.prev = c
-	}
-	s.head = c
-	if s.tail == nil {
-		s.tail = c
-	}
-}
-
-func (s *trackerShard) unlink(c *trackedClient) {
-	if c.prev != nil {
-		c.prev.next = c.next
-	} else {
-		s.head = c.next
-	}
-	if c.next != nil {
-		c.next.prev = c.prev
-	} else {
-		s.tail = c.prev
-	}
-	c.prev, c.next = nil, nil
-}
+func (t *Tracker) Len() int { return t.clients.len() }
 
 // fnv1a hashes the client key without allocating.
 func fnv1a(s string) uint32 {
