@@ -87,6 +87,7 @@ Exit status: 0 when no finding reaches --fail-on, 1 when one does,
 	root.AddCommand(newBOMCmd())
 	root.AddCommand(newServeCmd())
 	root.AddCommand(newDemoModelCmd())
+	root.AddCommand(newGatewayCmd())
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return &statusError{exitError, fmt.Errorf("%w (see '%s --help')", err, c.CommandPath())}
 	})

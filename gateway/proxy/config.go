@@ -1,0 +1,355 @@
+package proxy
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"net/url"
+	"os"
+	"regexp"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/modelward/modelward/gateway/harden"
+	"github.com/modelward/modelward/gateway/ratelimit"
+)
+
+// MaxConfigBytes bounds the configuration file.
+const MaxConfigBytes = 1 << 20
+
+// Response policies for flagged clients.
+const (
+	PolicyLog     = "log"     // record the decision, answer as usual
+	PolicyAlert   = "alert"   // log at warning level and count it
+	PolicyDegrade = "degrade" // answer with the label only
+	PolicyBlock   = "block"   // refuse with 403
+)
+
+// Config is the gateway's configuration file.
+type Config struct {
+	Listen        string        `yaml:"listen"`
+	MetricsListen string        `yaml:"metrics_listen"`
+	Limits        Limits        `yaml:"limits"`
+	Auth          AuthConfig    `yaml:"auth"`
+	Admin         AdminConfig   `yaml:"admin"`
+	Redis         RedisConfig   `yaml:"redis"`
+	Breaker       BreakerConfig `yaml:"breaker"`
+	Models        []ModelConfig `yaml:"models"`
+}
+
+// Limits bound every request and connection.
+type Limits struct {
+	MaxBodyBytes      int64         `yaml:"max_body_bytes"`
+	MaxResponseBytes  int64         `yaml:"max_response_bytes"`
+	MaxBatch          int           `yaml:"max_batch"`
+	RequestTimeout    time.Duration `yaml:"request_timeout"`
+	UpstreamTimeout   time.Duration `yaml:"upstream_timeout"`
+	ReadHeaderTimeout time.Duration `yaml:"read_header_timeout"`
+	IdleTimeout       time.Duration `yaml:"idle_timeout"`
+	UpstreamIdle      time.Duration `yaml:"upstream_idle_timeout"`
+}
+
+// AuthConfig selects how callers are authenticated: registry API keys,
+// JWTs, both, or (for a closed network only) none.
+type AuthConfig struct {
+	None     bool           `yaml:"none"`
+	Registry *RegistryAuth  `yaml:"registry"`
+	JWT      *JWTAuthConfig `yaml:"jwt"`
+}
+
+// RegistryAuth opens the registry's local store (DATA/registry.db).
+type RegistryAuth struct {
+	Data string        `yaml:"data"`
+	Poll time.Duration `yaml:"poll"` // how often the audit log is read; default 250ms
+}
+
+// JWTAuthConfig configures bearer JWTs.
+type JWTAuthConfig struct {
+	Issuer      string   `yaml:"issuer"`
+	Audiences   []string `yaml:"audiences"`
+	JWKSFile    string   `yaml:"jwks_file"`
+	JWKSURL     string   `yaml:"jwks_url"`
+	Algorithms  []string `yaml:"algorithms"`
+	ModelsClaim string   `yaml:"models_claim"`
+	OpsClaim    string   `yaml:"ops_claim"`
+}
+
+// AdminConfig names the file holding the admin API key, which guards
+// /admin and (without metrics_listen) /metrics.
+type AdminConfig struct {
+	KeyFile string `yaml:"key_file"`
+}
+
+// RedisConfig shares rate limits across replicas when Addr is set.
+type RedisConfig struct {
+	Addr   string `yaml:"addr"`
+	Prefix string `yaml:"prefix"`
+}
+
+// BreakerConfig sets every upstream's circuit breaker.
+type BreakerConfig struct {
+	Failures int           `yaml:"failures"` // consecutive failures that open it; default 5
+	Cooldown time.Duration `yaml:"cooldown"` // how long it stays open; default 10s
+}
+
+// ModelConfig is one model the gateway serves.
+type ModelConfig struct {
+	Name      string       `yaml:"name"`
+	Enabled   *bool        `yaml:"enabled"`
+	Upstreams []string     `yaml:"upstreams"`
+	Rate      RateConfig   `yaml:"rate"`
+	ModelRate *RateConfig  `yaml:"model_rate"` // all principals together; optional
+	Input     InputConfig  `yaml:"input"`
+	Classes   int          `yaml:"classes"`
+	Harden    HardenConfig `yaml:"harden"`
+	Detect    DetectConfig `yaml:"detect"`
+	Policy    string       `yaml:"policy"`
+	// FlagTTL is how long a flagged client stays flagged; default 1h.
+	FlagTTL time.Duration `yaml:"flag_ttl"`
+	// Registry gates serving on the registry's deployed version.
+	Registry *ModelRegistry `yaml:"registry"`
+}
+
+// ModelRegistry ties a served model to a registry model.
+type ModelRegistry struct {
+	Model string `yaml:"model"` // registry model name; default the served name
+}
+
+// RateConfig mirrors ratelimit.Limit.
+type RateConfig struct {
+	Rate  float64 `yaml:"rate"`
+	Burst int     `yaml:"burst"`
+	Daily int64   `yaml:"daily"`
+}
+
+// InputConfig is the model's single FP32 input and its valid range.
+type InputConfig struct {
+	Name     string  `yaml:"name"`
+	Features int     `yaml:"features"`
+	Min      float32 `yaml:"min"`
+	Max      float32 `yaml:"max"`
+}
+
+// HardenConfig mirrors harden.Config.
+type HardenConfig struct {
+	Mode     string        `yaml:"mode"`
+	K        int           `yaml:"k"`
+	Decimals int           `yaml:"decimals"`
+	Beta     float64       `yaml:"beta"`
+	Gamma    float64       `yaml:"gamma"`
+	Sigma    float64       `yaml:"sigma"`
+	Seed     uint64        `yaml:"seed"`
+	Stages   []HardenStage `yaml:"stages"`
+}
+
+// HardenStage mirrors harden.Stage.
+type HardenStage struct {
+	Mode     string  `yaml:"mode"`
+	K        int     `yaml:"k"`
+	Decimals int     `yaml:"decimals"`
+	Beta     float64 `yaml:"beta"`
+	Gamma    float64 `yaml:"gamma"`
+	Sigma    float64 `yaml:"sigma"`
+}
+
+// DetectConfig switches the extraction detectors on.
+type DetectConfig struct {
+	PRADA      *PRADAConfig      `yaml:"prada"`
+	Blacklight *BlacklightConfig `yaml:"blacklight"`
+	Signals    *SignalsConfig    `yaml:"signals"`
+	MaxClients int               `yaml:"max_clients"`
+}
+
+// PRADAConfig sets extraction.Config; zero fields take its defaults.
+type PRADAConfig struct {
+	Enabled    bool    `yaml:"enabled"`
+	Threshold  float64 `yaml:"threshold"`
+	MinQueries int     `yaml:"min_queries"`
+}
+
+// BlacklightConfig sets extraction.BlacklightConfig.
+type BlacklightConfig struct {
+	Enabled    bool    `yaml:"enabled"`
+	Scale      float32 `yaml:"scale"`
+	AlarmCount int     `yaml:"alarm_count"`
+	Salt       string  `yaml:"salt"`
+}
+
+// SignalsConfig sets extraction.SignalsConfig.
+type SignalsConfig struct {
+	Enabled      bool    `yaml:"enabled"`
+	MaxShortRate float64 `yaml:"max_short_rate"`
+	MaxLongRate  float64 `yaml:"max_long_rate"`
+	MaxCoverage  float64 `yaml:"max_coverage"`
+	MaxStructure float64 `yaml:"max_structure"`
+	MinQueries   int     `yaml:"min_queries"`
+}
+
+// LoadConfig reads and checks a configuration file.
+func LoadConfig(path string) (*Config, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, MaxConfigBytes+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(data) > MaxConfigBytes {
+		return nil, fmt.Errorf("config %s is larger than %d bytes", path, MaxConfigBytes)
+	}
+	return ParseConfig(data)
+}
+
+// ParseConfig decodes YAML strictly (unknown fields are errors: a typo
+// in a security setting must not silently leave it off) and checks it.
+func ParseConfig(data []byte) (*Config, error) {
+	var c Config
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(&c); err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	var extra any
+	if err := dec.Decode(&extra); !errors.Is(err, io.EOF) {
+		return nil, errors.New("config: more than one YAML document")
+	}
+	c.defaults()
+	if err := c.Validate(); err != nil {
+		return nil, err
+	}
+	return &c, nil
+}
+
+func (c *Config) defaults() {
+	l := &c.Limits
+	setDefault(&l.MaxBodyBytes, 1<<20)
+	setDefault(&l.MaxResponseBytes, 4<<20)
+	setDefault(&l.MaxBatch, 64)
+	setDefault(&l.RequestTimeout, 30*time.Second)
+	setDefault(&l.UpstreamTimeout, 10*time.Second)
+	setDefault(&l.ReadHeaderTimeout, 10*time.Second)
+	setDefault(&l.IdleTimeout, 60*time.Second)
+	setDefault(&l.UpstreamIdle, 90*time.Second)
+	setDefault(&c.Breaker.Failures, 5)
+	setDefault(&c.Breaker.Cooldown, 10*time.Second)
+	if c.Auth.Registry != nil {
+		setDefault(&c.Auth.Registry.Poll, 250*time.Millisecond)
+	}
+	if c.Redis.Prefix == "" {
+		c.Redis.Prefix = "modelward:gw:"
+	}
+	for i := range c.Models {
+		m := &c.Models[i]
+		if m.Policy == "" {
+			m.Policy = PolicyLog
+		}
+		setDefault(&m.FlagTTL, time.Hour)
+		setDefault(&m.Detect.MaxClients, 10000)
+		if m.Harden.Mode == "" && len(m.Harden.Stages) == 0 {
+			m.Harden.Mode = harden.ModeNone
+		}
+	}
+}
+
+func setDefault[T int | int64 | time.Duration](p *T, v T) {
+	if *p <= 0 {
+		*p = v
+	}
+}
+
+var modelName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$`)
+
+// Validate checks what defaults cannot fill in.
+func (c *Config) Validate() error {
+	if c.Listen == "" {
+		return errors.New("config: listen is required")
+	}
+	a := c.Auth
+	if a.None == (a.Registry != nil || a.JWT != nil) {
+		return errors.New("config: auth needs registry, jwt or both, or none: true alone")
+	}
+	if a.Registry != nil && a.Registry.Data == "" {
+		return errors.New("config: auth.registry.data is required")
+	}
+	if j := a.JWT; j != nil && (j.Issuer == "" || len(j.Audiences) == 0 || (j.JWKSFile == "") == (j.JWKSURL == "")) {
+		return errors.New("config: auth.jwt needs issuer, audiences and one of jwks_file or jwks_url")
+	}
+	if len(c.Models) == 0 {
+		return errors.New("config: no models")
+	}
+	seen := map[string]bool{}
+	for i := range c.Models {
+		m := &c.Models[i]
+		if err := m.validate(a.Registry != nil); err != nil {
+			return fmt.Errorf("config: model %q: %w", m.Name, err)
+		}
+		if seen[m.Name] {
+			return fmt.Errorf("config: model %q listed twice", m.Name)
+		}
+		seen[m.Name] = true
+	}
+	return nil
+}
+
+func (m *ModelConfig) validate(haveRegistry bool) error {
+	if !modelName.MatchString(m.Name) || m.Name == "." || m.Name == ".." {
+		return errors.New("name must be 1-128 of A-Z a-z 0-9 _ . - starting with a letter or digit")
+	}
+	if len(m.Upstreams) == 0 {
+		return errors.New("no upstreams")
+	}
+	for _, u := range m.Upstreams {
+		p, err := url.Parse(u)
+		if err != nil || (p.Scheme != "http" && p.Scheme != "https") || p.Host == "" || p.RawQuery != "" || p.Fragment != "" {
+			return fmt.Errorf("upstream %q is not an http(s) base URL", u)
+		}
+	}
+	if err := m.Rate.limit().Validate(); err != nil {
+		return fmt.Errorf("rate: %w", err)
+	}
+	if m.ModelRate != nil {
+		if err := m.ModelRate.limit().Validate(); err != nil {
+			return fmt.Errorf("model_rate: %w", err)
+		}
+	}
+	in := m.Input
+	if in.Name == "" || in.Features < 1 || in.Features > 1<<16 || !(in.Min < in.Max) ||
+		math.IsInf(float64(in.Min), 0) || math.IsInf(float64(in.Max), 0) {
+		return errors.New("input needs name, features in [1, 65536] and finite min < max")
+	}
+	if m.Classes < 2 || m.Classes > harden.MaxClasses {
+		return fmt.Errorf("classes must be in [2, %d]", harden.MaxClasses)
+	}
+	switch m.Policy {
+	case PolicyLog, PolicyAlert, PolicyDegrade, PolicyBlock:
+	default:
+		return fmt.Errorf("policy %q is not log, alert, degrade or block", m.Policy)
+	}
+	if m.Registry != nil && !haveRegistry {
+		return errors.New("registry gating needs auth.registry")
+	}
+	if _, err := harden.New(m.Harden.config()); err != nil {
+		return fmt.Errorf("harden: %w", err)
+	}
+	return nil
+}
+
+func (r RateConfig) limit() ratelimit.Limit {
+	return ratelimit.Limit{Rate: r.Rate, Burst: r.Burst, Daily: r.Daily}
+}
+
+// enabled reads the kill switch; absent means on.
+func (m *ModelConfig) enabled() bool { return m.Enabled == nil || *m.Enabled }
+
+func (h HardenConfig) config() harden.Config {
+	c := harden.Config{Mode: h.Mode, K: h.K, Decimals: h.Decimals, Beta: h.Beta, Gamma: h.Gamma, Sigma: h.Sigma, Seed: h.Seed}
+	for _, s := range h.Stages {
+		c.Stages = append(c.Stages, harden.Stage{Mode: s.Mode, K: s.K, Decimals: s.Decimals, Beta: s.Beta, Gamma: s.Gamma, Sigma: s.Sigma})
+	}
+	return c
+}

@@ -1,0 +1,172 @@
+package proxy
+
+import (
+	"container/list"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/modelward/modelward/gateway/extraction"
+)
+
+// detectors runs a model's extraction detectors, keyed by principal ID.
+type detectors struct {
+	prada      *extraction.Tracker
+	blacklight *extraction.Blacklight
+	signals    *signalsMap
+	now        func() time.Time
+}
+
+// verdict is what the detectors said about one request.
+type verdict struct {
+	Flagged  bool
+	Detector string // the first detector that flagged
+	Reason   string
+	Score    float64 // PRADA's W, Blacklight's recent near-duplicates, or coverage
+}
+
+func newDetectors(m *ModelConfig, now func() time.Time) (*detectors, error) {
+	d := &detectors{now: now}
+	dc := m.Detect
+	if p := dc.PRADA; p != nil && p.Enabled {
+		t, err := extraction.NewTracker(extraction.TrackerConfig{
+			Detector: extraction.Config{Threshold: p.Threshold, MinQueries: p.MinQueries,
+				Dim: m.Input.Features, Classes: m.Classes},
+			MaxClients: dc.MaxClients, Now: now})
+		if err != nil {
+			return nil, fmt.Errorf("prada: %w", err)
+		}
+		d.prada = t
+	}
+	if b := dc.Blacklight; b != nil && b.Enabled {
+		cfg := extraction.BlacklightConfig{Scale: b.Scale, AlarmCount: b.AlarmCount, MaxClients: dc.MaxClients, Now: now}
+		if b.Salt != "" {
+			cfg.Salt = []byte(b.Salt)
+		}
+		bl, err := extraction.NewBlacklight(cfg)
+		if err != nil {
+			return nil, fmt.Errorf("blacklight: %w", err)
+		}
+		d.blacklight = bl
+	}
+	if s := dc.Signals; s != nil && s.Enabled {
+		cfg := extraction.SignalsConfig{Dim: m.Input.Features, Min: m.Input.Min, Max: m.Input.Max,
+			MaxShortRate: s.MaxShortRate, MaxLongRate: s.MaxLongRate, MaxCoverage: s.MaxCoverage,
+			MaxStructure: s.MaxStructure, MinQueries: s.MinQueries}
+		// Fail at start-up, not on the first query, on a bad config.
+		if _, err := extraction.NewSignals(cfg); err != nil {
+			return nil, fmt.Errorf("signals: %w", err)
+		}
+		d.signals = &signalsMap{cfg: cfg, max: dc.MaxClients, m: map[string]*list.Element{}, lru: list.New()}
+	}
+	return d, nil
+}
+
+// observe feeds one query and its label to every detector and returns the
+// first flag raised. A query a detector rejects is not a flag (the input
+// was validated already; a rejection means a detector's own bound).
+func (d *detectors) observe(client string, x []float32, label int) verdict {
+	var v verdict
+	if d.prada != nil {
+		if dec := d.prada.Observe(client, x, label); dec.Err == nil && dec.Flagged {
+			v = verdict{true, "prada", dec.Reason, dec.W}
+		}
+	}
+	if d.blacklight != nil {
+		if dec := d.blacklight.Observe(client, x); dec.Err == nil && dec.Flagged && !v.Flagged {
+			v = verdict{true, "blacklight", dec.Reason, float64(dec.Recent)}
+		}
+	}
+	if d.signals != nil {
+		if dec := d.signals.get(client).Observe(x, d.now()); dec.Err == nil && dec.Flagged && !v.Flagged {
+			v = verdict{true, "signals", strings.TrimSpace(dec.Reason), dec.Coverage}
+		}
+	}
+	return v
+}
+
+// signalsMap keeps one Signals per client, at most max of them, forgetting
+// the least recently seen: Signals itself is per client.
+type signalsMap struct {
+	cfg extraction.SignalsConfig
+	max int
+
+	mu  sync.Mutex
+	m   map[string]*list.Element
+	lru *list.List // of *signalsEntry, most recent first
+}
+
+type signalsEntry struct {
+	key string
+	s   *extraction.Signals
+}
+
+func (sm *signalsMap) get(client string) *extraction.Signals {
+	sm.mu.Lock()
+	defer sm.mu.Unlock()
+	if e, ok := sm.m[client]; ok {
+		sm.lru.MoveToFront(e)
+		return e.Value.(*signalsEntry).s
+	}
+	s, _ := extraction.NewSignals(sm.cfg) // checked in newDetectors
+	sm.m[client] = sm.lru.PushFront(&signalsEntry{client, s})
+	for sm.lru.Len() > sm.max {
+		old := sm.lru.Back()
+		sm.lru.Remove(old)
+		delete(sm.m, old.Value.(*signalsEntry).key)
+	}
+	return s
+}
+
+// flags remembers flagged clients for a while, bounded like signalsMap,
+// so that a blocking policy refuses their next requests before they reach
+// the model.
+type flags struct {
+	ttl time.Duration
+	max int
+
+	mu  sync.Mutex
+	m   map[string]*list.Element
+	lru *list.List // of *flagEntry
+}
+
+type flagEntry struct {
+	key string
+	at  time.Time
+	v   verdict
+}
+
+func newFlags(ttl time.Duration, max int) *flags {
+	return &flags{ttl: ttl, max: max, m: map[string]*list.Element{}, lru: list.New()}
+}
+
+func (f *flags) set(client string, v verdict, now time.Time) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if e, ok := f.m[client]; ok {
+		f.lru.Remove(e)
+	}
+	f.m[client] = f.lru.PushFront(&flagEntry{client, now, v})
+	for f.lru.Len() > f.max {
+		old := f.lru.Back()
+		f.lru.Remove(old)
+		delete(f.m, old.Value.(*flagEntry).key)
+	}
+}
+
+func (f *flags) get(client string, now time.Time) (verdict, bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	e, ok := f.m[client]
+	if !ok {
+		return verdict{}, false
+	}
+	fe := e.Value.(*flagEntry)
+	if now.Sub(fe.at) >= f.ttl {
+		f.lru.Remove(e)
+		delete(f.m, client)
+		return verdict{}, false
+	}
+	return fe.v, true
+}

@@ -1,0 +1,361 @@
+package proxy
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/modelward/modelward/gateway/auth"
+	"github.com/modelward/modelward/gateway/ratelimit"
+)
+
+// Route kinds.
+const (
+	routeNone = iota
+	routeLive
+	routeReady
+	routeMetadata
+	routeModelReady
+	routeInfer
+	routeDisable
+	routeEnable
+	routeMetrics
+)
+
+type route struct {
+	kind   int
+	method string
+	model  string
+}
+
+// routePath matches the raw (escaped) path exactly. A percent sign never
+// appears in a valid route (model names are plain), so encoded slashes
+// and dots (%2F, %2e%2e) match nothing; empty segments (double slashes),
+// "." and ".." match nothing; names compare case-sensitively. Nothing is
+// cleaned or redirected: a path is either exactly a route or 404.
+func routePath(escaped string) route {
+	if strings.ContainsRune(escaped, '%') || !strings.HasPrefix(escaped, "/") {
+		return route{}
+	}
+	seg := strings.Split(escaped[1:], "/")
+	for _, s := range seg {
+		if s == "" || s == "." || s == ".." {
+			return route{}
+		}
+	}
+	model := func(i int) (string, bool) {
+		if i < len(seg) && modelName.MatchString(seg[i]) {
+			return seg[i], true
+		}
+		return "", false
+	}
+	switch {
+	case len(seg) == 1 && seg[0] == "metrics":
+		return route{kind: routeMetrics, method: http.MethodGet}
+	case len(seg) == 3 && seg[0] == "v2" && seg[1] == "health" && seg[2] == "live":
+		return route{kind: routeLive, method: http.MethodGet}
+	case len(seg) == 3 && seg[0] == "v2" && seg[1] == "health" && seg[2] == "ready":
+		return route{kind: routeReady, method: http.MethodGet}
+	case len(seg) >= 3 && len(seg) <= 4 && seg[0] == "v2" && seg[1] == "models":
+		name, ok := model(2)
+		if !ok {
+			return route{}
+		}
+		if len(seg) == 3 {
+			return route{routeMetadata, http.MethodGet, name}
+		}
+		switch seg[3] {
+		case "ready":
+			return route{routeModelReady, http.MethodGet, name}
+		case "infer":
+			return route{routeInfer, http.MethodPost, name}
+		}
+	case len(seg) == 4 && seg[0] == "admin" && seg[1] == "models":
+		name, ok := model(2)
+		if !ok {
+			return route{}
+		}
+		switch seg[3] {
+		case "disable":
+			return route{routeDisable, http.MethodPost, name}
+		case "enable":
+			return route{routeEnable, http.MethodPost, name}
+		}
+	}
+	return route{}
+}
+
+// httpError is an answer other than success, with what to log.
+type httpError struct {
+	status     int
+	msg        string
+	retryAfter time.Duration
+	reason     string // for metrics: blocked/degraded reasons, upstream kinds
+}
+
+func (e *httpError) Error() string { return e.msg }
+
+func fail(status int, format string, args ...any) *httpError {
+	return &httpError{status: status, msg: fmt.Sprintf(format, args...)}
+}
+
+// reqLog collects what the request's one log line says.
+type reqLog struct {
+	principal string
+	model     string
+	status    int
+	verdict   verdict
+	upstream  string
+}
+
+// ServeHTTP authenticates first, then routes: no path, however spelled,
+// reaches a route without a verified credential.
+func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	ctx, cancel := context.WithTimeout(r.Context(), g.cfg.Limits.RequestTimeout)
+	defer cancel()
+	r = r.WithContext(ctx)
+	lg := &reqLog{}
+	sw := &statusWriter{ResponseWriter: w}
+	if err := g.serve(sw, r, lg); err != nil {
+		writeError(sw, err)
+	}
+	lg.status = sw.status
+	if lg.status == 0 {
+		lg.status = http.StatusOK
+	}
+	g.finish(r, lg, start)
+}
+
+func (g *Gateway) finish(r *http.Request, lg *reqLog, start time.Time) {
+	el := time.Since(start)
+	model := lg.model
+	if model == "" {
+		model = "-"
+	}
+	st := strconv.Itoa(lg.status)
+	g.metrics.inc(mRequests, "model", model, "status", st)
+	g.metrics.observe(el, "model", model)
+	attrs := []any{"principal", lg.principal, "model", model, "method", r.Method,
+		"status", lg.status, "latency_ms", float64(el.Microseconds()) / 1000}
+	if lg.upstream != "" {
+		attrs = append(attrs, "upstream", lg.upstream)
+	}
+	if v := lg.verdict; v.Flagged {
+		attrs = append(attrs, "detector", v.Detector, "score", v.Score, "reason", v.Reason)
+	}
+	g.log.Info("request", attrs...)
+}
+
+func (g *Gateway) serve(w http.ResponseWriter, r *http.Request, lg *reqLog) *httpError {
+	admin := g.isAdmin(r)
+	var p auth.Principal
+	switch {
+	case admin:
+		p = auth.Principal{ID: "admin", Kind: "admin"}
+	case g.auth == nil:
+		p = auth.Principal{ID: "anonymous", Models: []string{"*"}, Operations: []string{"*"}}
+	default:
+		var err error
+		if p, err = g.auth.Authenticate(r); err != nil {
+			e := fail(auth.Status(err), "%s", authMessage(err))
+			if e.status == http.StatusUnauthorized {
+				w.Header().Set("WWW-Authenticate", `Bearer realm="modelward"`)
+			}
+			return e
+		}
+	}
+	lg.principal = p.ID
+	rt := routePath(r.URL.EscapedPath())
+	if rt.kind == routeNone {
+		return fail(http.StatusNotFound, "no such route")
+	}
+	if r.Method != rt.method {
+		w.Header().Set("Allow", rt.method)
+		return fail(http.StatusMethodNotAllowed, "use %s", rt.method)
+	}
+	lg.model = g.modelLabel(rt.model)
+	switch rt.kind {
+	case routeMetrics, routeDisable, routeEnable:
+		return g.adminRoute(w, r, rt, admin)
+	}
+	if admin {
+		return fail(http.StatusForbidden, "the admin key serves /admin and /metrics only")
+	}
+	switch rt.kind {
+	case routeLive:
+		w.WriteHeader(http.StatusOK)
+		return nil
+	case routeReady:
+		return g.ready(w, lg)
+	}
+	return g.modelRoute(w, r, rt, p, lg)
+}
+
+// modelLabel keeps metric labels bounded: only configured names appear.
+func (g *Gateway) modelLabel(name string) string {
+	if _, ok := g.models[name]; ok {
+		return name
+	}
+	return ""
+}
+
+// authMessage words an authentication failure without echoing credentials
+// (auth's errors never include them; this keeps the answer short anyway).
+func authMessage(err error) string {
+	switch auth.Status(err) {
+	case http.StatusUnauthorized:
+		return "authentication required: present a valid bearer credential"
+	case http.StatusForbidden:
+		return "the credential does not allow this request"
+	}
+	return "authentication backend unavailable"
+}
+
+func (g *Gateway) adminRoute(w http.ResponseWriter, r *http.Request, rt route, admin bool) *httpError {
+	if !admin {
+		return fail(http.StatusForbidden, "admin key required")
+	}
+	if rt.kind == routeMetrics {
+		if g.cfg.MetricsListen != "" {
+			return fail(http.StatusNotFound, "metrics are served on the metrics listener")
+		}
+		g.metrics.ServeHTTP(w, r)
+		return nil
+	}
+	if !g.SetEnabled(rt.model, rt.kind == routeEnable) {
+		return fail(http.StatusNotFound, "unknown model")
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"model": rt.model, "enabled": rt.kind == routeEnable})
+	return nil
+}
+
+func (g *Gateway) ready(w http.ResponseWriter, lg *reqLog) *httpError {
+	for _, m := range g.models {
+		if g.available(m) == nil && m.pool.healthy() {
+			w.WriteHeader(http.StatusOK)
+			return nil
+		}
+	}
+	return fail(http.StatusServiceUnavailable, "no model is servable")
+}
+
+// available says whether a model may be served at all now.
+func (g *Gateway) available(m *model) *httpError {
+	if !m.enabled.Load() {
+		return fail(http.StatusServiceUnavailable, "model %q is disabled", m.cfg.Name)
+	}
+	if m.cfg.Registry != nil && m.deployed.Load() == 0 {
+		return fail(http.StatusServiceUnavailable, "model %q has no deployed version in the registry", m.cfg.Name)
+	}
+	return nil
+}
+
+// modelRoute authorises the operation, then dispatches it.
+func (g *Gateway) modelRoute(w http.ResponseWriter, r *http.Request, rt route, p auth.Principal, lg *reqLog) *httpError {
+	op := map[int]string{routeMetadata: auth.OpMetadata, routeModelReady: auth.OpReady, routeInfer: auth.OpInfer}[rt.kind]
+	if err := p.Allow(rt.model, op); err != nil {
+		return fail(http.StatusForbidden, "not allowed to %s model %q", op, rt.model)
+	}
+	m, ok := g.models[rt.model]
+	if !ok {
+		return fail(http.StatusNotFound, "unknown model %q", rt.model)
+	}
+	if e := g.available(m); e != nil {
+		return e
+	}
+	if e := g.limit(w, r.Context(), m, p); e != nil {
+		return e
+	}
+	if rt.kind == routeInfer {
+		return g.infer(w, r, m, p, lg)
+	}
+	return g.passthrough(w, r, m, rt.kind, lg)
+}
+
+// limit applies the principal's limit on this model, then the model's
+// limit over all principals. A limiter that cannot answer refuses (503):
+// failing open would lift every limit whenever Redis is down.
+func (g *Gateway) limit(w http.ResponseWriter, ctx context.Context, m *model, p auth.Principal) *httpError {
+	checks := []struct {
+		key string
+		l   ratelimit.Limit
+	}{{"p:" + m.cfg.Name + ":" + p.ID, m.cfg.Rate.limit()}}
+	if m.cfg.ModelRate != nil {
+		checks = append(checks, struct {
+			key string
+			l   ratelimit.Limit
+		}{"m:" + m.cfg.Name, m.cfg.ModelRate.limit()})
+	}
+	for _, c := range checks {
+		d, err := g.limiter.Allow(ctx, c.key, c.l, g.now())
+		if err != nil {
+			g.log.Error("rate limiter", "model", m.cfg.Name, "err", err)
+			return fail(http.StatusServiceUnavailable, "rate limiter unavailable")
+		}
+		if !d.Allowed {
+			secs := int64(math.Ceil(d.RetryAfter.Seconds()))
+			w.Header().Set("Retry-After", strconv.FormatInt(max(secs, 1), 10))
+			g.metrics.inc(mBlocked, "model", m.cfg.Name, "reason", d.Reason)
+			e := fail(http.StatusTooManyRequests, "rate limit exceeded (%s); retry after %d s", d.Reason, max(secs, 1))
+			return e
+		}
+	}
+	return nil
+}
+
+// problem is the error body: RFC 9457 problem details with an "error"
+// member too, the field OIP v2 clients read.
+type problem struct {
+	Type   string `json:"type"`
+	Title  string `json:"title"`
+	Status int    `json:"status"`
+	Detail string `json:"detail"`
+	Error  string `json:"error"`
+}
+
+func writeError(w http.ResponseWriter, e *httpError) {
+	if e.retryAfter > 0 {
+		w.Header().Set("Retry-After", strconv.FormatInt(int64(math.Ceil(e.retryAfter.Seconds())), 10))
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(e.status)
+	_ = json.NewEncoder(w).Encode(problem{Type: "about:blank", Title: http.StatusText(e.status),
+		Status: e.status, Detail: e.msg, Error: e.msg})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+var errNoUpstream = errors.New("no upstream available")
+
+// statusWriter remembers the status written, for the log line.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (s *statusWriter) WriteHeader(code int) {
+	if s.status == 0 {
+		s.status = code
+	}
+	s.ResponseWriter.WriteHeader(code)
+}
+
+func (s *statusWriter) Write(b []byte) (int, error) {
+	if s.status == 0 {
+		s.status = http.StatusOK
+	}
+	return s.ResponseWriter.Write(b)
+}
