@@ -97,3 +97,18 @@ func TestBreaker(t *testing.T) {
 		t.Fatal("not closed after a good probe")
 	}
 }
+
+// The example configuration in examples/gateway parses as it is shipped.
+func TestExampleConfigParses(t *testing.T) {
+	b, err := os.ReadFile("../../examples/gateway/gateway.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := ParseConfig(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cfg.Models) != 1 || cfg.Models[0].Name != "digits" || cfg.Models[0].Policy != PolicyBlock {
+		t.Fatalf("example config: %+v", cfg.Models)
+	}
+}
