@@ -62,15 +62,7 @@ func TestDemoModelServe(t *testing.T) {
 		if resp.StatusCode != 200 || !bytes.Contains(out, []byte(`"data":[`+string('0'+rune(d.Y[3]))+`]`)) {
 			t.Fatalf("infer: %d %s (label %d)", resp.StatusCode, out, d.Y[3])
 		}
-		cancel()
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Fatal(err)
-			}
-		case <-time.After(30 * time.Second):
-			t.Fatal("no graceful shutdown")
-		}
+		stopServing(t, cancel, done)
 	}
 }
 

@@ -83,15 +83,7 @@ models:
 			t.Fatalf("answer %s lacks %s", out, want)
 		}
 	}
-	cancel()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatal(err)
-		}
-	case <-time.After(30 * time.Second):
-		t.Fatal("no graceful shutdown")
-	}
+	stopServing(t, cancel, done)
 }
 
 func TestGatewayCommandErrors(t *testing.T) {

@@ -144,15 +144,7 @@ func TestRegistryCommandsEndToEnd(t *testing.T) {
 		t.Fatalf("audit verify: %s %s", out, stderr)
 	}
 
-	cancel()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatal(err)
-		}
-	case <-time.After(30 * time.Second):
-		t.Fatal("no shutdown")
-	}
+	stopServing(t, cancel, done)
 	// Locally, with the server's public key: the chain and its checkpoint.
 	code, out, stderr = runBoth("audit", "verify", "--local", "--data", data)
 	if code != 0 || !strings.Contains(out, "signed checkpoints") {

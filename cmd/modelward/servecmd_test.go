@@ -68,15 +68,7 @@ func TestServeRuns(t *testing.T) {
 	if get("/healthz", "") != 200 || get("/v1/models", "") != 401 || get("/v1/models", admin) != 200 {
 		t.Fatal("the server does not answer as it should")
 	}
-	cancel()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatal(err)
-		}
-	case <-time.After(30 * time.Second):
-		t.Fatal("no graceful shutdown")
-	}
+	stopServing(t, cancel, done)
 	st, err := os.Stat(filepath.Join(dir, "server.key"))
 	if err != nil || st.Mode().Perm() != 0o600 {
 		t.Fatalf("server.key: %v %v", err, st)
@@ -119,5 +111,20 @@ func TestServeBadSettings(t *testing.T) {
 		if code := run(args, io.Discard, io.Discard); code != exitError {
 			t.Errorf("%v: exit %d", args, code)
 		}
+	}
+}
+
+// stopServing cancels a command started with ExecuteContext and waits for
+// it to return cleanly.
+func stopServing(t *testing.T, cancel context.CancelFunc, done <-chan error) {
+	t.Helper()
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("no graceful shutdown")
 	}
 }
