@@ -12,7 +12,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/modelward/modelward/gateway/digits"
 	"github.com/modelward/modelward/gateway/oip"
