@@ -70,12 +70,19 @@ func newRoot() *cobra.Command {
 		Short: "Security for machine-learning models: scan model files before you load them",
 		Long: `modelward protects machine-learning models across their life.
 
-It scans model files (pickle, PyTorch, joblib, NumPy and the archives around
-them) for embedded code and unsafe constructs without ever loading them, and
-reports what it finds as text, JSON or SARIF.
+  scan         inspect model files, archives and Hugging Face repositories for
+               embedded code and unsafe constructs, without loading them
+  sign, verify sign models and verify them (OpenSSF model signing; keys,
+               certificates, Sigstore keyless, post-quantum ML-DSA-65)
+  bom          describe a model as a CycloneDX 1.6 AI bill of materials
+  serve        run the model registry: lifecycle gates, rollback, retirement,
+               a signed audit log (client: model, token, audit)
+  gateway      guard deployed models: authentication, rate limits, input
+               validation, extraction detection, output hardening
 
-Exit status: 0 when no finding reaches --fail-on, 1 when one does,
-2 on a usage error or a file that could not be read.`,
+Every command has --help and documents its exit status; for scan: 0 when
+no finding reaches --fail-on, 1 when one does, 2 on a usage error or a
+file that could not be read. docs/README.md is the guide.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
