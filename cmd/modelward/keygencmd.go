@@ -28,7 +28,9 @@ signatures the reference model_signing verifies; ml-dsa-65 (FIPS 204,
 post-quantum) and hybrid-p256-ml-dsa-65 (an ECDSA P-256 and an ML-DSA-65
 key in one file; both sign and both must verify) are modelward
 extensions that other verifiers do not read. ML-DSA-65 keys are encoded
-as RFC 9881 specifies (the private key in its 32-byte seed form).`,
+as RFC 9881 specifies (the private key in its 32-byte seed form).
+
+Exit status: 0 when both files were written, 2 on any error.`,
 		Example: `  modelward keygen --output-prefix release
   modelward keygen --algorithm hybrid-p256-ml-dsa-65 --output-prefix release-pq`,
 		Args: cobra.NoArgs,

@@ -64,7 +64,11 @@ func newTokenCmd() *cobra.Command {
 once, when it is created; the server keeps only its hash. Roles: viewer,
 publisher, approver, admin. --model scopes a token to some models;
 --bound-version ties it to one version, and retiring that version revokes
-it. --local acts on the server's store directly (the first admin token).`,
+it. --local acts on the server's store directly (the first admin token).
+
+Exit status: 0 done; 1 the registry refused; 3 no valid token, or the
+token lacks the admin role; 2 a usage error or the server could not be
+reached.`,
 	}
 	cmd.AddCommand(newTokenCreateCmd(), newTokenListCmd(), newTokenRevokeCmd())
 	return cmd
