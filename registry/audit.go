@@ -34,12 +34,14 @@ func ChainHash(prev []byte, e *AuditEntry) []byte {
 		str([]byte(s))
 	}
 	num(e.Version)
-	str(compactJSON(e.Detail))
+	str(e.Detail) // exactly the stored bytes: Seal wrote them canonical
 	return h.Sum(nil)
 }
 
-// compactJSON gives one spelling of the detail, so a store that re-encodes
-// JSON (PostgreSQL's jsonb) does not break the chain.
+// compactJSON gives one spelling of a detail (keys sorted, no space,
+// duplicate keys collapsed). Seal stores it so; the chain then hashes the
+// stored bytes exactly, so any later re-spelling (a duplicate key a reader
+// might take instead, another escape) breaks the chain.
 func compactJSON(b json.RawMessage) []byte {
 	if len(b) == 0 {
 		return nil
@@ -59,6 +61,7 @@ func compactJSON(b json.RawMessage) []byte {
 // Seq, Time (when zero; truncated to microseconds, which every store
 // keeps), Prev and Hash. Stores call it inside the appending transaction.
 func Seal(e *AuditEntry, prevSeq int64, prevHash []byte, now time.Time) {
+	e.Detail = compactJSON(e.Detail)
 	e.Seq = prevSeq + 1
 	if e.Time.IsZero() {
 		e.Time = now

@@ -64,6 +64,9 @@ type Service struct {
 	events  *Events
 	now     func() time.Time
 	revoked revocations
+	// gc keeps retirement's blob removal from racing a push that stores
+	// the same content (pushes hold it shared until their version exists).
+	gc sync.RWMutex
 	// MaxFileBytes bounds one pushed file.
 	MaxFileBytes int64
 }
@@ -147,6 +150,8 @@ func (s *Service) Push(ctx context.Context, a Actor, model string, up Upload) (*
 		return nil, nil, err
 	}
 	v := &Version{Model: model, Publisher: a.ID}
+	s.gc.RLock()
+	defer s.gc.RUnlock()
 	if err := s.receive(ctx, v, up); err != nil {
 		return nil, nil, err
 	}
@@ -186,7 +191,7 @@ func (s *Service) receive(ctx context.Context, v *Version, up Upload) error {
 }
 
 func (s *Service) receiveParts(ctx context.Context, v *Version, up Upload, batch *blob.Batch) error {
-	seen := map[string]bool{}
+	paths := NewPathSet()
 	for {
 		p, err := up.Next()
 		if err == io.EOF {
@@ -204,29 +209,21 @@ func (s *Service) receiveParts(ctx context.Context, v *Version, up Upload, batch
 			}
 			continue
 		}
-		if err := s.receiveFile(ctx, v, p.PushFile, seen, batch); err != nil {
+		if err := s.receiveFile(ctx, v, p.PushFile, paths, batch); err != nil {
 			return err
 		}
 	}
 	if len(v.Files) == 0 {
-		return errors.New("a model needs at least one file")
-	}
-	if seen["."] && len(v.Files) > 1 {
-		return errors.New(`"." names a single-file model; it cannot be pushed with other files`)
+		return fmt.Errorf("%w: a model needs at least one file", ErrInvalidUpload)
 	}
 	sort.Slice(v.Files, func(i, j int) bool { return v.Files[i].Path < v.Files[j].Path })
 	return nil
 }
 
-func (s *Service) receiveFile(ctx context.Context, v *Version, f PushFile, seen map[string]bool, batch *blob.Batch) error {
-	if f.Path != "." && !blob.SafeRelPath(f.Path) {
-		return fmt.Errorf("invalid file path %q: use a relative path without '..'", f.Path)
+func (s *Service) receiveFile(ctx context.Context, v *Version, f PushFile, paths *PathSet, batch *blob.Batch) error {
+	if err := paths.Add(f.Path); err != nil {
+		return err
 	}
-	key := strings.ToLower(f.Path)
-	if seen[key] {
-		return fmt.Errorf("file %q is given twice (paths must differ in more than case)", f.Path)
-	}
-	seen[key] = true
 	if len(v.Files) >= MaxPushFiles {
 		return fmt.Errorf("more than %d files in one push", MaxPushFiles)
 	}
@@ -630,6 +627,9 @@ func (s *Service) Retire(ctx context.Context, a Actor, model string, n int64, op
 	if err := s.revokeBound(ctx, a, fmt.Sprintf("%s@%d", model, n)); err != nil {
 		return v, err
 	}
+	if err := s.releaseFiles(ctx, v); err != nil {
+		return v, err
+	}
 	if opt.RevokeSigner && v.Signer != "" {
 		if err := s.revokeSigner(ctx, a, v); err != nil {
 			return v, err
@@ -639,6 +639,57 @@ func (s *Service) Retire(ctx context.Context, a Actor, model string, n int64, op
 		return s.Shred(ctx, a, model, n)
 	}
 	return v, nil
+}
+
+// releaseFiles removes a retired version's files from the blob store once
+// they are archived, unless a version still in service holds the same
+// content: afterwards the archive (and its key) is the only copy, so
+// shredding the key leaves nothing readable.
+func (s *Service) releaseFiles(ctx context.Context, retired *Version) error {
+	s.gc.Lock()
+	defer s.gc.Unlock()
+	inUse := map[string]bool{}
+	err := s.eachModel(ctx, func(model string) error {
+		return s.eachVersion(ctx, model, func(v *Version) bool {
+			if v.State != Retired {
+				for _, f := range v.Files {
+					inUse[f.Digest] = true
+				}
+			}
+			return true
+		})
+	})
+	if err != nil {
+		return err
+	}
+	for _, f := range retired.Files {
+		if !inUse[f.Digest] {
+			if err := s.blobs.Remove(f.Digest); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// eachModel calls fn for every model name.
+func (s *Service) eachModel(ctx context.Context, fn func(string) error) error {
+	p := Page{Limit: MaxPageSize}
+	for {
+		ms, next, err := s.store.Models(ctx, p)
+		if err != nil {
+			return err
+		}
+		for _, m := range ms {
+			if err := fn(m.Model); err != nil {
+				return err
+			}
+		}
+		if next == "" {
+			return nil
+		}
+		p.After = next
+	}
 }
 
 // Shred destroys a retired version's archive key: the archive becomes

@@ -181,6 +181,28 @@ func TestLifecycleEndToEnd(t *testing.T) {
 	if _, err := w.svc.Transition(ctx, w.publisher, "team/classifier", bad.Number, registry.Verified, ""); !errors.Is(err, registry.ErrBlocked) {
 		t.Fatalf("verifying the malicious version: %v", err)
 	}
+	// Nothing rides along unsigned: a file under .github is refused, and a
+	// signature over an empty folder vouches for nothing.
+	evil := copyModel(t, "../examples/clean-model", nil)
+	if err := os.MkdirAll(filepath.Join(evil, ".github"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(evil, ".github", "evil.pkl"), []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := w.push(t, "team/classifier", evil, true); !errors.Is(err, registry.ErrInvalidUpload) {
+		t.Fatalf("push with .github/evil.pkl: %v", err)
+	}
+	empty := t.TempDir()
+	emptySig, err := sign.SignWithKey(ctx, empty, w.priv, sign.KeyOptions{Signature: filepath.Join(t.TempDir(), "e.sig")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev, chk, err := w.svc.Push(ctx, w.publisher, "team/empty", registry.Files([]registry.PushFile{{Path: "model.pkl", Body: strings.NewReader("payload")}}, bytes.NewReader(emptySig)))
+	if err != nil || ev.State != registry.Registered || !strings.Contains(strings.Join(chk.Blocked, " "), "lists no file") {
+		t.Fatalf("empty signature: %v %+v %v", err, ev, chk.Blocked)
+	}
+
 	// An unsigned model is blocked too.
 	if uv, chk, err := w.push(t, "team/other", copyModel(t, "../examples/clean-model", nil), false); err != nil || uv.State != registry.Registered || !strings.Contains(strings.Join(chk.Blocked, " "), "no signature") {
 		t.Fatalf("unsigned push: %v %+v", err, uv)
@@ -255,6 +277,19 @@ func TestLifecycleEndToEnd(t *testing.T) {
 	if _, err := w.svc.Transition(ctx, w.admin, "team/classifier", 1, registry.Deployed, ""); !errors.Is(err, registry.ErrIllegalTransition) {
 		t.Fatalf("deploying a retired version: %v", err)
 	}
+	// The archive is now the only copy of content no live version shares.
+	live := map[string]bool{}
+	for _, n := range []int64{bad.Number, v3.Number} {
+		v, _ := w.store.Version(ctx, "team/classifier", n)
+		for _, f := range v.Files {
+			live[f.Digest] = true
+		}
+	}
+	for _, f := range ret.Files {
+		if w.blobs.Has(f.Digest) != live[f.Digest] {
+			t.Errorf("%s: blob kept %v, shared with a live version %v", f.Path, w.blobs.Has(f.Digest), live[f.Digest])
+		}
+	}
 	if v, err := w.svc.Shred(ctx, w.admin, "team/classifier", 1); err != nil || v.ArchiveKey != "" {
 		t.Fatalf("shred: %v", err)
 	}
@@ -284,7 +319,34 @@ func TestLifecycleEndToEnd(t *testing.T) {
 	for _, e := range entries {
 		actions[e.Action]++
 	}
-	if actions["version.push"] != 5 || actions["signer.revoke"] != 1 || actions["version.shred"] != 1 || actions["version.transition"] < 12 {
+	if actions["version.push"] != 6 || actions["signer.revoke"] != 1 || actions["version.shred"] != 1 || actions["version.transition"] < 12 {
 		t.Fatalf("audit actions %v", actions)
+	}
+}
+
+// Retiring a version whose content no live version shares leaves the
+// encrypted archive as the only copy: after shredding nothing is readable.
+func TestRetireRemovesUnsharedFiles(t *testing.T) {
+	ctx := context.Background()
+	w := setup(t)
+	m := copyModel(t, "../examples/clean-model", map[string]string{"secret.txt": "TOP-SECRET"})
+	v, _, err := w.push(t, "team/secret", m, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var secret string
+	for _, f := range v.Files {
+		if f.Path == "secret.txt" {
+			secret = f.Digest
+		}
+	}
+	if !w.blobs.Has(secret) {
+		t.Fatal("pushed file not stored")
+	}
+	if _, err := w.svc.Retire(ctx, w.admin, "team/secret", v.Number, registry.RetireOptions{Reason: "eol", Shred: true}); err != nil {
+		t.Fatal(err)
+	}
+	if w.blobs.Has(secret) {
+		t.Fatal("the retired version's unshared file is still in the blob store after shredding")
 	}
 }

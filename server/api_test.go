@@ -224,7 +224,7 @@ func TestPushLimits(t *testing.T) {
 	push(bytes.NewReader(b.Bytes()[:b.Len()-100]), ct, 400)
 	for _, name := range []string{"../evil", "/abs", "a//b", `a\\b`} {
 		b, ct = rawPart(t, "file", name)
-		if p := push(b, ct, 400); !strings.Contains(p.Detail, "invalid file path") {
+		if p := push(b, ct, 400); !strings.Contains(p.Detail, "file path") {
 			t.Fatalf("%s: %+v", name, p)
 		}
 	}

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"strings"
 	"testing"
 
 	"github.com/modelward/modelward/registry/blob"
@@ -30,5 +31,24 @@ func TestCopyVerifiedHoldsBackTheLastChunk(t *testing.T) {
 		if !errors.Is(err, blob.ErrCorrupt) || out.Len() >= size {
 			t.Fatalf("size %d changed: %v, %d of %d bytes out", size, err, out.Len(), size)
 		}
+	}
+}
+
+// Paths that carry a token, however spelled, never reach the logs.
+func TestMayHoldToken(t *testing.T) {
+	secret := "0123456789abcdef_" + strings.Repeat("Ab9-", 10) + "xyz"
+	for _, p := range []string{
+		"/v1/models/mwt_" + secret + "/versions",
+		"/v1/models/mwt%5F" + strings.ReplaceAll(secret, "_", "%5F"),
+		"/v1/m%77t_" + secret,
+		"/v1/" + secret,
+		"/v1/" + strings.ReplaceAll(secret, "_", "%255F"),
+	} {
+		if !mayHoldToken(p) {
+			t.Errorf("%s: token not withheld", p)
+		}
+	}
+	if mayHoldToken("/v1/models/team%2Fclassifier/versions/3") {
+		t.Error("an ordinary path withheld")
 	}
 }

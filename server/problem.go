@@ -66,6 +66,8 @@ func classify(err error) (int, string, string) {
 		return http.StatusRequestEntityTooLarge, "too-large", fmt.Sprintf("the request body exceeds %d bytes", mbe.Limit)
 	case errors.Is(err, blob.ErrTooLarge):
 		return http.StatusRequestEntityTooLarge, "too-large", "a part of the upload exceeds its size limit"
+	case errors.Is(err, registry.ErrInvalidUpload):
+		return http.StatusBadRequest, "invalid-request", err.Error()
 	case errors.Is(err, registry.ErrUnauthenticated):
 		return http.StatusUnauthorized, "unauthenticated", "a valid bearer token is required"
 	case errors.Is(err, registry.ErrForbidden):

@@ -8,11 +8,9 @@ import (
 	"mime"
 	"mime/multipart"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/modelward/modelward/registry"
-	"github.com/modelward/modelward/registry/blob"
 )
 
 // checkResult is the "check" half of a push response.
@@ -40,7 +38,7 @@ func (s *Server) push(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	up := &upload{mr: mr, s: s, seen: map[string]bool{}}
+	up := &upload{mr: mr, s: s, paths: registry.NewPathSet()}
 	v, chk, err := s.svc.Push(r.Context(), actorFrom(r.Context()), m, up)
 	if err != nil {
 		return err
@@ -76,7 +74,7 @@ func (s *Server) multipartReader(w http.ResponseWriter, r *http.Request) (*multi
 type upload struct {
 	mr        *multipart.Reader
 	s         *Server
-	seen      map[string]bool
+	paths     *registry.PathSet
 	files     int
 	signature bool
 	part      *multipart.Part
@@ -117,19 +115,11 @@ func (u *upload) Next() (registry.Part, error) {
 }
 
 // addFile checks one file part's path against the rules the service
-// applies, and counts it.
+// applies (registry.PathSet), and counts it.
 func (u *upload) addFile(path string) error {
-	if path != "." && !blob.SafeRelPath(path) {
-		return badRequest("invalid file path %q: use a relative path without '..'", path)
+	if err := u.paths.Add(path); err != nil {
+		return badRequest("%v", err)
 	}
-	key := strings.ToLower(path)
-	if u.seen[key] {
-		return badRequest("file %q is given twice (paths must differ in more than case)", path)
-	}
-	if u.seen["."] || (path == "." && u.files > 0) {
-		return badRequest(`"." names a single-file model; it cannot be pushed with other files`)
-	}
-	u.seen[key] = true
 	u.files++
 	if u.files > u.s.opt.MaxFiles {
 		return tooLarge("the push holds more than %d files", u.s.opt.MaxFiles)

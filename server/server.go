@@ -9,6 +9,8 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"net/url"
+	"regexp"
 	"strings"
 	"sync"
 	"time"
@@ -199,13 +201,41 @@ func (s *Server) logged(next http.Handler) http.Handler {
 // token pasted into a URL by mistake.
 func safePath(r *http.Request) string {
 	p := r.URL.EscapedPath()
-	if strings.Contains(strings.ToLower(p), "mwt_") {
-		return "[path withheld: it contains a token]"
+	if mayHoldToken(p) {
+		return "[path withheld: it may contain a token]"
 	}
 	if len(p) > 256 {
 		p = p[:256] + "..."
 	}
 	return strings.ToValidUTF8(p, "?")
+}
+
+// tokenShape matches a token's id and secret however it is prefixed.
+var tokenShape = regexp.MustCompile(`[0-9a-fA-F]{16}_[A-Za-z0-9_-]{43}`)
+
+// mayHoldToken looks for a token in a path, escaped or not (mwt%5F...
+// spells mwt_), with or without its prefix: a token pasted into a URL must
+// not reach the logs.
+func mayHoldToken(escaped string) bool {
+	for _, p := range []string{escaped, unescapeAll(escaped)} {
+		if strings.Contains(strings.ToLower(p), "mwt_") || tokenShape.MatchString(p) {
+			return true
+		}
+	}
+	return false
+}
+
+// unescapeAll undoes percent-encoding, repeatedly (a double-encoded
+// token is still a token), at most a few times.
+func unescapeAll(p string) string {
+	for range 3 {
+		u, err := url.PathUnescape(p)
+		if err != nil || u == p {
+			return p
+		}
+		p = u
+	}
+	return p
 }
 
 // Run signs an audit checkpoint every CheckpointEvery until ctx ends, and

@@ -164,6 +164,11 @@ func compare(ctx context.Context, modelPath string, payload []byte, opt KeyOptio
 		}
 		return nil, nil, fmt.Errorf("%w: signed statement: %v", class, err)
 	}
+	if len(want.Resources) == 0 {
+		// A statement that lists nothing vouches for nothing; accepting it
+		// would make any folder of ignored files "verified".
+		return nil, want, fmt.Errorf("%w: the signed statement lists no file", bundle.ErrMalformed)
+	}
 	ig := ignores(modelPath, opt)
 	for _, p := range want.IgnorePaths {
 		c := path.Clean(filepath.ToSlash(p))

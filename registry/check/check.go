@@ -94,7 +94,9 @@ func (c *Checker) Check(ctx context.Context, dir, signature string, files []regi
 	if err != nil {
 		return nil, err
 	}
-	rep := scan.New(scan.Options{Policy: c.pol}).ScanFiles(ctx, m.Paths(dir))
+	// Scan every stored file, not only those the manifest covers: a file
+	// no signature covers must still not ride along unscanned.
+	rep := scan.New(scan.Options{Policy: c.pol}).ScanFiles(ctx, layoutPaths(dir, files))
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -164,6 +166,18 @@ func (c *Checker) judgeSignature(ctx context.Context, out *registry.Check, dir, 
 		s.State, s.Detail = bom.SignatureInvalid, err.Error()
 	}
 	return s
+}
+
+// layoutPaths are the stored files as laid out under dir.
+func layoutPaths(dir string, files []registry.File) []string {
+	out := make([]string, len(files))
+	for i, f := range files {
+		out[i] = dir
+		if f.Path != "." {
+			out[i] = filepath.Join(dir, filepath.FromSlash(f.Path))
+		}
+	}
+	return out
 }
 
 func relTo(dir, p string) string {
