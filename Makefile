@@ -6,7 +6,7 @@ STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
 VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS   := -s -w -X github.com/modelward/modelward/internal/version.Version=$(VERSION)
 
-.PHONY: all build demo test test-short bench fuzz lint clean
+.PHONY: all build demo test test-short bench fuzz lint clean eval-extraction
 
 all: lint test build
 
@@ -47,6 +47,10 @@ lint:
 	  if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 	CGO_ENABLED=0 $(GO) vet ./...
 	CGO_ENABLED=0 $(GO) run $(STATICCHECK) ./...
+
+# eval-extraction runs real extraction attacks on the digits model through
+# the gateway and prints what was detected and what was stolen.
+eval-extraction: ; go run ./gateway/eval/cmd/evalextraction
 
 clean:
 	rm -rf bin
