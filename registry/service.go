@@ -511,15 +511,32 @@ func (s *Service) deployed(ctx context.Context, model string) (*Version, error) 
 // eachVersion calls fn for every version of model, newest first, until fn
 // returns false.
 func (s *Service) eachVersion(ctx context.Context, model string, fn func(*Version) bool) error {
+	list := func(ctx context.Context, p Page) ([]*Version, string, error) { return s.store.Versions(ctx, model, p) }
+	return eachItem(ctx, list, func(v *Version) error {
+		if !fn(v) {
+			return errStop
+		}
+		return nil
+	})
+}
+
+// errStop ends eachItem early, without an error.
+var errStop = errors.New("stop")
+
+// eachItem pages through a store listing and calls fn for every item,
+// until fn fails (errStop ends it cleanly) or the listing ends.
+func eachItem[T any](ctx context.Context, list func(context.Context, Page) ([]T, string, error), fn func(T) error) error {
 	p := Page{Limit: MaxPageSize}
 	for {
-		vs, next, err := s.store.Versions(ctx, model, p)
+		items, next, err := list(ctx, p)
 		if err != nil {
 			return err
 		}
-		for _, v := range vs {
-			if !fn(v) {
+		for _, it := range items {
+			if err := fn(it); errors.Is(err, errStop) {
 				return nil
+			} else if err != nil {
+				return err
 			}
 		}
 		if next == "" {
@@ -674,22 +691,7 @@ func (s *Service) releaseFiles(ctx context.Context, retired *Version) error {
 
 // eachModel calls fn for every model name.
 func (s *Service) eachModel(ctx context.Context, fn func(string) error) error {
-	p := Page{Limit: MaxPageSize}
-	for {
-		ms, next, err := s.store.Models(ctx, p)
-		if err != nil {
-			return err
-		}
-		for _, m := range ms {
-			if err := fn(m.Model); err != nil {
-				return err
-			}
-		}
-		if next == "" {
-			return nil
-		}
-		p.After = next
-	}
+	return eachItem(ctx, s.store.Models, func(m ModelSummary) error { return fn(m.Model) })
 }
 
 // Shred destroys a retired version's archive key: the archive becomes
@@ -722,25 +724,12 @@ func (s *Service) Shred(ctx context.Context, a Actor, model string, n int64) (*V
 
 // revokeBound revokes every live token bound to the version.
 func (s *Service) revokeBound(ctx context.Context, a Actor, bound string) error {
-	p := Page{Limit: MaxPageSize}
-	for {
-		ts, next, err := s.store.Tokens(ctx, p)
-		if err != nil {
-			return err
-		}
-		for _, t := range ts {
-			if t.BoundVersion != bound || !t.RevokedAt.IsZero() {
-				continue
-			}
-			if err := s.revoke(ctx, a, t.ID, "version "+bound+" retired"); err != nil {
-				return err
-			}
-		}
-		if next == "" {
+	return eachItem(ctx, s.store.Tokens, func(t *Token) error {
+		if t.BoundVersion != bound || !t.RevokedAt.IsZero() {
 			return nil
 		}
-		p.After = next
-	}
+		return s.revoke(ctx, a, t.ID, "version "+bound+" retired")
+	})
 }
 
 func (s *Service) revoke(ctx context.Context, a Actor, id, reason string) error {
