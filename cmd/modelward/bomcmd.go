@@ -95,10 +95,18 @@ func runBOM(cmd *cobra.Command, model, output, sigFile string, noScan bool, chec
 	if err != nil {
 		return usageErr("hashing %s: %v", model, err)
 	}
+	// The manifest covers what a verifier hashes, unless it also left out
+	// an output file inside the model: then the verifier hashes on its own.
+	var known []manifest.FileDigest
+	if _, inside := insideModel(model, output); !inside {
+		for _, r := range m.Resources {
+			known = append(known, manifest.FileDigest{Path: r.Name, SHA256: r.Digest})
+		}
+	}
 	in := bom.Input{
 		Path:        model,
 		Manifest:    m,
-		Signature:   check(ctx, model, sigFile),
+		Signature:   check(ctx, model, sigFile, known),
 		ToolVersion: version.Get().Version,
 	}
 	if !noScan {
@@ -127,11 +135,13 @@ func runBOM(cmd *cobra.Command, model, output, sigFile string, noScan bool, chec
 }
 
 // signatureCheck reports a model's signature for the BOM.
-type signatureCheck func(ctx context.Context, model, sigFile string) bom.Signature
+// known, when not nil, are the digests of every file a verifier would
+// hash, already computed for the BOM, so the model is not hashed twice.
+type signatureCheck func(ctx context.Context, model, sigFile string, known []manifest.FileDigest) bom.Signature
 
 // presentSignature only says whether a signature file is there: without
 // trust nothing can be verified.
-func presentSignature(_ context.Context, _ string, sigFile string) bom.Signature {
+func presentSignature(_ context.Context, _ string, sigFile string, _ []manifest.FileDigest) bom.Signature {
 	st, err := os.Stat(sigFile)
 	if err != nil || !st.Mode().IsRegular() {
 		return bom.Signature{State: bom.SignatureAbsent}
@@ -145,8 +155,8 @@ func presentSignature(_ context.Context, _ string, sigFile string) bom.Signature
 
 // verifiedSignature verifies the signature under p, as 'verify' does.
 func verifiedSignature(p sign.Policy) signatureCheck {
-	return func(ctx context.Context, model, sigFile string) bom.Signature {
-		v, err := sign.VerifyModel(ctx, model, sigFile, p)
+	return func(ctx context.Context, model, sigFile string, known []manifest.FileDigest) bom.Signature {
+		v, err := sign.VerifyStored(ctx, model, sigFile, p, known)
 		s := bom.Signature{Method: v.Method, Signer: v.Signer, Bundle: sigFile}
 		switch {
 		case err == nil:
