@@ -16,7 +16,11 @@ package extraction
 //   - structure: the share of recent transitions that look like a scan:
 //     the query differs from the previous one in at most FewCoords features
 //     (a grid walk, one coordinate at a time), or by the same step vector as
-//     the transition before it (a line scan).
+//     the transition before it (a line scan);
+//   - sign steps: the share of recent queries that equal one of the
+//     client's recent queries moved by ±λ in every feature that moved, the
+//     step of gradient-sign probing (Jacobian augmentation, FGSM); see
+//     signsteps.go.
 
 import (
 	"encoding/binary"
@@ -42,6 +46,7 @@ const (
 	DefaultCountCap      = 1024 // per-feature counts halve when reached
 	DefaultMaxCoverage   = 0.8
 	DefaultMaxStructure  = 0.5
+	DefaultMaxSignSteps  = 0.5
 	DefaultSignalsMinQ   = 30 // queries before diversity flags may fire
 	DefaultSignalsMaxDim = 4096
 	structureRing        = 64 // transitions the structure score covers
@@ -69,7 +74,11 @@ type SignalsConfig struct {
 	StepEpsilon  float32 // changes (and differences between steps) at most this large count as none; default 1e-4·(Max-Min)
 	MaxStructure float64 // flag when the structured share of the last 64 transitions reaches it
 
-	MinQueries int // queries before the uniqueness, coverage and structure flags may fire
+	StepRing      int     // recent queries kept for the sign-step test; default min(256, DefaultStepRingBytes/Dim), at least 8
+	MinStepCoords int     // fewest features a sign step moves; default max(4, Dim/16)
+	MaxSignSteps  float64 // flag when the sign-step share of the last 64 queries reaches it
+
+	MinQueries int // queries before the uniqueness, coverage, structure and sign-step flags may fire
 }
 
 // Signal flags.
@@ -78,6 +87,7 @@ const (
 	FlagRepeats
 	FlagCoverage
 	FlagStructure
+	FlagSignSteps
 )
 
 // SignalFlag is a set of signals that fired.
@@ -91,6 +101,7 @@ type SignalDecision struct {
 	UniqueRatio float64 // distinct share of the last DigestRing inputs (1 = all distinct)
 	Coverage    float64 // mean normalised feature entropy (0 = constant, 1 = uniform)
 	Structure   float64 // scan-like share of the recent transitions
+	SignSteps   float64 // sign-step share of the recent queries
 	Flags       SignalFlag
 	Flagged     bool
 	Reason      string // one explanation per fired flag; empty when none
@@ -123,6 +134,8 @@ type Signals struct {
 	hasStep    bool
 	structBits uint64 // one bit per recent transition, 1 = scan-like
 	structN    int
+
+	steps signSteps
 }
 
 type rateCounter struct {
@@ -144,14 +157,15 @@ func (c SignalsConfig) withDefaults() (SignalsConfig, error) {
 			*durs[i] = d
 		}
 	}
-	floats := []*float64{&c.MaxShortRate, &c.MaxLongRate, &c.MaxRepeat, &c.MaxCoverage, &c.MaxStructure}
-	for i, d := range []float64{DefaultMaxShortRate, DefaultMaxLongRate, DefaultMaxRepeat, DefaultMaxCoverage, DefaultMaxStructure} {
+	floats := []*float64{&c.MaxShortRate, &c.MaxLongRate, &c.MaxRepeat, &c.MaxCoverage, &c.MaxStructure, &c.MaxSignSteps}
+	for i, d := range []float64{DefaultMaxShortRate, DefaultMaxLongRate, DefaultMaxRepeat, DefaultMaxCoverage, DefaultMaxStructure, DefaultMaxSignSteps} {
 		if *floats[i] == 0 {
 			*floats[i] = d
 		}
 	}
-	ints := []*int{&c.DigestRing, &c.Bins, &c.CountCap, &c.FewCoords, &c.MinQueries}
-	for i, d := range []int{DefaultDigestRing, DefaultBins, DefaultCountCap, max(1, c.Dim/16), DefaultSignalsMinQ} {
+	ints := []*int{&c.DigestRing, &c.Bins, &c.CountCap, &c.FewCoords, &c.MinQueries, &c.StepRing, &c.MinStepCoords}
+	for i, d := range []int{DefaultDigestRing, DefaultBins, DefaultCountCap, max(1, c.Dim/16), DefaultSignalsMinQ,
+		max(8, min(256, DefaultStepRingBytes/c.Dim)), max(4, c.Dim/16)} {
 		if *ints[i] == 0 {
 			*ints[i] = d
 		}
@@ -168,8 +182,12 @@ func (c SignalsConfig) check() error {
 		return fmt.Errorf("signals: windows %v and %v must be positive", c.ShortWindow, c.LongWindow)
 	case !(c.MaxShortRate > 0) || !(c.MaxLongRate > 0):
 		return fmt.Errorf("signals: MaxShortRate %v and MaxLongRate %v must be positive", c.MaxShortRate, c.MaxLongRate)
-	case !(c.MaxRepeat > 0 && c.MaxRepeat <= 1) || !(c.MaxCoverage > 0 && c.MaxCoverage <= 1) || !(c.MaxStructure > 0 && c.MaxStructure <= 1):
-		return fmt.Errorf("signals: MaxRepeat %v, MaxCoverage %v, MaxStructure %v must be in (0, 1]", c.MaxRepeat, c.MaxCoverage, c.MaxStructure)
+	case !(c.MaxRepeat > 0 && c.MaxRepeat <= 1) || !(c.MaxCoverage > 0 && c.MaxCoverage <= 1) || !(c.MaxStructure > 0 && c.MaxStructure <= 1) ||
+		!(c.MaxSignSteps > 0 && c.MaxSignSteps <= 1):
+		return fmt.Errorf("signals: MaxRepeat %v, MaxCoverage %v, MaxStructure %v, MaxSignSteps %v must be in (0, 1]",
+			c.MaxRepeat, c.MaxCoverage, c.MaxStructure, c.MaxSignSteps)
+	case c.StepRing < 1 || c.StepRing > maxStepRing || c.MinStepCoords < 1:
+		return fmt.Errorf("signals: StepRing %d outside 1..%d or MinStepCoords %d not positive", c.StepRing, maxStepRing, c.MinStepCoords)
 	case c.DigestRing < 2 || c.DigestRing > 1<<16:
 		return fmt.Errorf("signals: DigestRing %d outside 2..65536", c.DigestRing)
 	case c.Bins < 2 || c.Bins > 255 || c.CountCap < 2 || c.CountCap > maxCountCap:
@@ -182,9 +200,10 @@ func (c SignalsConfig) check() error {
 
 // MemoryBound is the most memory, in bytes, one Signals holds under c (after
 // defaults): DigestRing digests and flags, Dim×Bins counts, Dim entropy sums
-// and totals, the previous query and step, and the struct itself.
+// and totals, the previous query and step, the sign-step ring of StepRing
+// quantised queries and its scratch query, and the struct itself.
 func (c SignalsConfig) MemoryBound() int {
-	return c.DigestRing*9 + c.Dim*(c.Bins*2+8+2+4+4) + int(unsafe.Sizeof(Signals{}))
+	return c.DigestRing*9 + c.Dim*(c.Bins*2+8+2+4+4) + (c.StepRing+1)*c.Dim + int(unsafe.Sizeof(Signals{}))
 }
 
 // NewSignals returns a client's signals with nothing observed.
@@ -205,6 +224,7 @@ func NewSignals(cfg SignalsConfig) (*Signals, error) {
 		maxH:     math.Log(float64(cfg.Bins)),
 		prev:     make([]float32, cfg.Dim),
 		prevStep: make([]float32, cfg.Dim),
+		steps:    newSignSteps(cfg),
 	}, nil
 }
 
@@ -224,6 +244,7 @@ func (s *Signals) Observe(x []float32, now time.Time) SignalDecision {
 	dec.UniqueRatio = s.observeDigest(x)
 	dec.Coverage = s.observeCoverage(x)
 	dec.Structure = s.observeStructure(x)
+	dec.SignSteps = s.steps.observe(x, s.cfg.MinStepCoords)
 	s.flag(&dec)
 	return dec
 }
@@ -406,9 +427,33 @@ func (s *Signals) flag(d *SignalDecision) {
 			why = append(why, fmt.Sprintf("%.0f%% of the last %d transitions are scan steps (at most %d features changed, or the same step repeated; limit %.0f%%)",
 				100*d.Structure, s.structN, c.FewCoords, 100*c.MaxStructure))
 		}
+		if d.SignSteps >= c.MaxSignSteps {
+			d.Flags |= FlagSignSteps
+			why = append(why, fmt.Sprintf("%.0f%% of the last %d queries are sign steps from a recent query (every moved feature moved by the same amount, as gradient-sign probing does; limit %.0f%%)",
+				100*d.SignSteps, s.steps.n, 100*c.MaxSignSteps))
+		}
 	}
 	d.Flagged = d.Flags != 0
 	if d.Flagged {
 		d.Reason = "signals: " + strings.Join(why, "; ")
 	}
+}
+
+// Primary names the first signal that fired, in the order rate, repeats,
+// coverage, structure, sign steps, with its score: a short, bounded label
+// for logs and metrics. It is "" and 0 when none fired.
+func (d SignalDecision) Primary() (name string, score float64) {
+	switch {
+	case d.Flags&FlagRate != 0:
+		return "rate", max(d.ShortRate, d.LongRate)
+	case d.Flags&FlagRepeats != 0:
+		return "repeats", 1 - d.UniqueRatio
+	case d.Flags&FlagCoverage != 0:
+		return "coverage", d.Coverage
+	case d.Flags&FlagStructure != 0:
+		return "structure", d.Structure
+	case d.Flags&FlagSignSteps != 0:
+		return "sign-steps", d.SignSteps
+	}
+	return "", 0
 }

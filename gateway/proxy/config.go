@@ -185,6 +185,7 @@ type SignalsConfig struct {
 	MaxLongRate  float64 `yaml:"max_long_rate"`
 	MaxCoverage  float64 `yaml:"max_coverage"`
 	MaxStructure float64 `yaml:"max_structure"`
+	MaxSignSteps float64 `yaml:"max_sign_steps"`
 	MinQueries   int     `yaml:"min_queries"`
 }
 

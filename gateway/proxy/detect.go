@@ -21,9 +21,9 @@ type detectors struct {
 // verdict is what the detectors said about one request.
 type verdict struct {
 	Flagged  bool
-	Detector string // the first detector that flagged
+	Detector string // the first detector that flagged: prada, blacklight or signals/<signal>
 	Reason   string
-	Score    float64 // PRADA's W, Blacklight's recent near-duplicates, or coverage
+	Score    float64 // PRADA's W, Blacklight's recent near-duplicates, or the signal's score
 }
 
 func newDetectors(m *ModelConfig, now func() time.Time) (*detectors, error) {
@@ -53,7 +53,7 @@ func newDetectors(m *ModelConfig, now func() time.Time) (*detectors, error) {
 	if s := dc.Signals; s != nil && s.Enabled {
 		cfg := extraction.SignalsConfig{Dim: m.Input.Features, Min: m.Input.Min, Max: m.Input.Max,
 			MaxShortRate: s.MaxShortRate, MaxLongRate: s.MaxLongRate, MaxCoverage: s.MaxCoverage,
-			MaxStructure: s.MaxStructure, MinQueries: s.MinQueries}
+			MaxStructure: s.MaxStructure, MaxSignSteps: s.MaxSignSteps, MinQueries: s.MinQueries}
 		// Fail at start-up, not on the first query, on a bad config.
 		if _, err := extraction.NewSignals(cfg); err != nil {
 			return nil, fmt.Errorf("signals: %w", err)
@@ -80,7 +80,8 @@ func (d *detectors) observe(client string, x []float32, label int) verdict {
 	}
 	if d.signals != nil {
 		if dec := d.signals.get(client).Observe(x, d.now()); dec.Err == nil && dec.Flagged && !v.Flagged {
-			v = verdict{true, "signals", strings.TrimSpace(dec.Reason), dec.Coverage}
+			name, score := dec.Primary()
+			v = verdict{true, "signals/" + name, strings.TrimSpace(dec.Reason), score}
 		}
 	}
 	return v

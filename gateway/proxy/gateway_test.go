@@ -241,7 +241,7 @@ func TestFlaggedClient(t *testing.T) {
 				}
 			}
 			if policy == PolicyAlert {
-				if w.gw.metrics.value(mFlags, "model", "digits", "detector", "signals") == 0 {
+				if w.gw.metrics.value(mFlags, "model", "digits", "detector", "signals/coverage") == 0 {
 					t.Fatal("never flagged")
 				}
 				if !strings.Contains(w.logs.String(), "extraction suspected") {
@@ -266,7 +266,7 @@ func TestFlaggedClient(t *testing.T) {
 			if st != 200 || isOneHot(decode(t, b).output("probabilities")) {
 				t.Fatalf("other client: %d %s", st, b)
 			}
-			if !strings.Contains(w.logs.String(), `"detector":"signals"`) {
+			if !strings.Contains(w.logs.String(), `"detector":"signals/coverage"`) {
 				t.Fatal("no detector decision logged")
 			}
 		})
