@@ -4,13 +4,14 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"math"
 	"strings"
 	"testing"
 )
 
 // A small run: every attack against every defence is reported with
-// numbers in range, the random-query attacker is flagged everywhere, and
-// no benign client is.
+// numbers in range, the Jacobian and random-query attackers are flagged
+// everywhere within their 120 queries, and no benign client is.
 func TestSmallRun(t *testing.T) {
 	rep, err := Run(context.Background(), Config{Seed: 3, Queries: 120, BenignClients: 5, BenignQueries: 100, TrainSteps: 200})
 	if err != nil {
@@ -26,8 +27,8 @@ func TestSmallRun(t *testing.T) {
 			a.FirstFlag > a.Queries || (a.Detected && a.ByDetector[a.Detector] != a.FirstFlag) {
 			t.Errorf("row %+v", a)
 		}
-		if a.Attack == AttackRandom && !a.Detected {
-			t.Errorf("random queries against %s not flagged", a.Defence)
+		if (a.Attack == AttackRandom || a.Attack == AttackJacobian) && !a.Detected {
+			t.Errorf("%s against %s not flagged", a.Attack, a.Defence)
 		}
 	}
 	for _, a := range Attacks {
@@ -48,6 +49,32 @@ func TestSmallRun(t *testing.T) {
 	}
 	if _, err := json.Marshal(rep); err != nil {
 		t.Fatal(err)
+	}
+	checkSummary(t, rep)
+}
+
+// checkSummary folds the run with a copy of itself in which one attacker
+// went unseen and one benign client was flagged.
+func checkSummary(t *testing.T, rep *Report) {
+	other := *rep
+	other.Config.Seed++
+	other.Attacks = append([]AttackResult(nil), rep.Attacks...)
+	other.Attacks[0].Detected, other.Attacks[0].FirstFlag = false, 0
+	other.Attacks[0].Agreement = rep.Attacks[0].Agreement + 0.1
+	other.Benign = append([]BenignResult(nil), rep.Benign...)
+	other.Benign[1].Flagged++
+	s := Summarise([]*Report{rep, &other})
+	a, b := s.Attacks[0], s.Benign[1]
+	if len(s.Attacks) != len(rep.Attacks) || a.Runs != 2 || a.Detected != 1 || a.WorstFlag != rep.Attacks[0].FirstFlag ||
+		math.Abs(a.AgreementMean-(rep.Attacks[0].Agreement+0.05)) > 1e-9 || math.Abs(a.AgreementSD-0.1/math.Sqrt2) > 1e-9 {
+		t.Errorf("attack summary %+v", a)
+	}
+	if b.Clients != 2*rep.Benign[1].Clients || b.Flagged != rep.Benign[1].Flagged+1 {
+		t.Errorf("benign summary %+v", b)
+	}
+	var md bytes.Buffer
+	if err := s.Markdown(&md); err != nil || !strings.Contains(md.String(), "| 1/2 |") {
+		t.Errorf("summary markdown %v:\n%s", err, md.String())
 	}
 }
 
