@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/modelward/modelward/policy"
 	"github.com/modelward/modelward/registry"
@@ -30,7 +31,8 @@ var admin = registry.Actor{ID: "tok_admin", Role: registry.RoleAdmin}
 func TestAPIKeys(t *testing.T) {
 	ctx := context.Background()
 	svc := registryService(t)
-	a, err := New(Options{Keys: svc})
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	a, err := New(Options{Keys: svc, Now: func() time.Time { return now }})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -71,12 +73,68 @@ func TestAPIKeys(t *testing.T) {
 	if err := svc.RevokeToken(ctx, admin, tok.ID, "test"); err != nil {
 		t.Fatal(err)
 	}
+	// The key checked out a moment ago: it is trusted for the cache's
+	// second, and refused once that has passed.
+	if _, err := a.Authenticate(request(scoped)); err != nil {
+		t.Fatalf("cached: %v", err)
+	}
+	now = now.Add(DefaultKeyCacheTTL)
 	if _, err := a.Authenticate(request(scoped)); !errors.Is(err, ErrUnauthenticated) || Status(err) != http.StatusUnauthorized {
 		t.Fatalf("revoked: %v", err)
 	}
 	// A JWT to an authenticator without JWT verification is refused.
 	if _, err := a.Authenticate(request("a.b.c")); !errors.Is(err, ErrUnauthenticated) {
 		t.Fatalf("jwt without config: %v", err)
+	}
+}
+
+// countingKeys counts the checks that reach the store.
+type countingKeys struct {
+	KeyChecker
+	n int
+}
+
+func (c *countingKeys) Authenticate(ctx context.Context, tok string) (registry.Actor, error) {
+	c.n++
+	return c.KeyChecker.Authenticate(ctx, tok)
+}
+
+// Good keys are checked once per TTL; bad ones every time (they are never
+// cached); a negative TTL turns the cache off.
+func TestAPIKeyCache(t *testing.T) {
+	ctx := context.Background()
+	svc := registryService(t)
+	secret, _, err := svc.CreateToken(ctx, admin, "c", registry.RoleViewer, nil, 0, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	bad := secret[:len(secret)-10] + flip(secret[len(secret)-10:])
+	for _, ttl := range []time.Duration{0, -1} {
+		keys := &countingKeys{KeyChecker: svc}
+		now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+		a, _ := New(Options{Keys: keys, KeyCacheTTL: ttl, Now: func() time.Time { return now }})
+		for range 5 {
+			p, err := a.Authenticate(request(secret))
+			if err != nil {
+				t.Fatal(err)
+			}
+			p.Models[0] = "tampered" // a caller's change must not reach the cache
+			if _, err := a.Authenticate(request(bad)); !errors.Is(err, ErrUnauthenticated) {
+				t.Fatal(err)
+			}
+		}
+		now = now.Add(time.Second)
+		p, err := a.Authenticate(request(secret))
+		if err != nil || p.Models[0] != "*" {
+			t.Fatalf("%v %+v", err, p)
+		}
+		want := 2 + 5 // good: first use and after the TTL; bad: every time
+		if ttl < 0 {
+			want = 6 + 5
+		}
+		if keys.n != want {
+			t.Errorf("ttl %v: %d store checks, want %d", ttl, keys.n, want)
+		}
 	}
 }
 

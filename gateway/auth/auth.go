@@ -2,10 +2,12 @@ package auth
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/modelward/modelward/registry"
 )
@@ -51,12 +53,29 @@ type KeyChecker interface {
 type Options struct {
 	Keys KeyChecker
 	JWT  *JWTConfig
+	// KeyCacheTTL is how long an API key that checked out is trusted
+	// without asking Keys again: default DefaultKeyCacheTTL, negative for
+	// never. It bounds how long a revoked or expired key keeps working.
+	KeyCacheTTL time.Duration
+	// KeyCacheMax bounds the cached keys; default DefaultKeyCacheMax.
+	KeyCacheMax int
+	Now         func() time.Time // default time.Now
 }
+
+// API-key cache defaults: a second is the gateway's promise for how fast a
+// revocation, like a quarantine, takes effect, and the store lookup it
+// saves is the largest single cost of an authenticated request.
+const (
+	DefaultKeyCacheTTL = time.Second
+	DefaultKeyCacheMax = 10000
+)
 
 // Authenticator turns a request's bearer credential into a Principal.
 type Authenticator struct {
-	keys KeyChecker
-	jwt  *jwtVerifier
+	keys     KeyChecker
+	keyCache *verifiedCache // nil when disabled
+	now      func() time.Time
+	jwt      *jwtVerifier
 }
 
 // New checks the options and builds an Authenticator.
@@ -64,7 +83,19 @@ func New(opt Options) (*Authenticator, error) {
 	if opt.Keys == nil && opt.JWT == nil {
 		return nil, errors.New("auth: configure API keys, JWT verification or both")
 	}
-	a := &Authenticator{keys: opt.Keys}
+	a := &Authenticator{keys: opt.Keys, now: opt.Now}
+	if a.now == nil {
+		a.now = time.Now
+	}
+	if opt.KeyCacheTTL == 0 {
+		opt.KeyCacheTTL = DefaultKeyCacheTTL
+	}
+	if opt.KeyCacheMax <= 0 {
+		opt.KeyCacheMax = DefaultKeyCacheMax
+	}
+	if opt.KeyCacheTTL > 0 {
+		a.keyCache = newVerifiedCache(opt.KeyCacheMax, opt.KeyCacheTTL)
+	}
 	if opt.JWT != nil {
 		v, err := newJWTVerifier(*opt.JWT)
 		if err != nil {
@@ -100,11 +131,28 @@ func (a *Authenticator) Verify(ctx context.Context, tok string) (Principal, erro
 	return Principal{}, unauth("credential is neither an API key nor a JWT")
 }
 
-// apiKey defers to the registry, which owns expiry and revocation.
+// apiKey defers to the registry, which owns expiry and revocation; a key
+// that checked out is remembered for KeyCacheTTL. Refused keys are not
+// remembered: garbage cannot fill the cache.
 func (a *Authenticator) apiKey(ctx context.Context, tok string) (Principal, error) {
 	if a.keys == nil {
 		return Principal{}, unauth("API key presented but API keys are not configured")
 	}
+	if a.keyCache == nil {
+		return a.checkKey(ctx, tok)
+	}
+	key, now := sha256.Sum256([]byte(tok)), a.now()
+	if p, ok := a.keyCache.get(key, now); ok {
+		return p, nil
+	}
+	p, err := a.checkKey(ctx, tok)
+	if err == nil {
+		a.keyCache.put(key, p, now.Add(a.keyCache.ttl), now)
+	}
+	return p, err
+}
+
+func (a *Authenticator) checkKey(ctx context.Context, tok string) (Principal, error) {
 	act, err := a.keys.Authenticate(ctx, tok)
 	if errors.Is(err, registry.ErrUnauthenticated) {
 		return Principal{}, fmt.Errorf("%w: API key: %w", ErrUnauthenticated, err)
