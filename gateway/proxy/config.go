@@ -9,6 +9,8 @@ import (
 	"net/url"
 	"os"
 	"regexp"
+	"slices"
+	"strings"
 	"time"
 
 	"go.yaml.in/yaml/v3"
@@ -22,11 +24,15 @@ const MaxConfigBytes = 1 << 20
 
 // Response policies for flagged clients.
 const (
-	PolicyLog     = "log"     // record the decision, answer as usual
-	PolicyAlert   = "alert"   // log at warning level and count it
-	PolicyDegrade = "degrade" // answer with the label only
-	PolicyBlock   = "block"   // refuse with 403
+	PolicyLog      = "log"      // record the decision, answer as usual
+	PolicyAlert    = "alert"    // also raise a registry alert (an audit entry, so webhooks carry it)
+	PolicyDegrade  = "degrade"  // answer with the label only
+	PolicyThrottle = "throttle" // hold the client to the model's throttle rate
+	PolicyReview   = "review"   // hold each answer until a reviewer approves it (202 and a ticket)
+	PolicyBlock    = "block"    // refuse with 403
 )
+
+var policies = []string{PolicyLog, PolicyAlert, PolicyDegrade, PolicyThrottle, PolicyReview, PolicyBlock}
 
 // Config is the gateway's configuration file.
 type Config struct {
@@ -37,7 +43,29 @@ type Config struct {
 	Admin         AdminConfig   `yaml:"admin"`
 	Redis         RedisConfig   `yaml:"redis"`
 	Breaker       BreakerConfig `yaml:"breaker"`
-	Models        []ModelConfig `yaml:"models"`
+	Review        ReviewConfig  `yaml:"review"`
+	// Telemetry writes one prediction record per answered row; off when nil.
+	Telemetry *TelemetryConfig `yaml:"telemetry"`
+	Models    []ModelConfig    `yaml:"models"`
+}
+
+// ReviewConfig bounds the human-review queue (gateway/review); zero
+// fields take its defaults.
+type ReviewConfig struct {
+	TTL             time.Duration `yaml:"ttl"` // how long a held answer waits for a decision
+	MaxPending      int           `yaml:"max_pending"`
+	MaxPerPrincipal int           `yaml:"max_per_principal"`
+}
+
+// TelemetryConfig sets the prediction-record file (gateway/telemetry).
+type TelemetryConfig struct {
+	Path     string  `yaml:"path"`
+	Sample   float64 `yaml:"sample"` // share of records kept, (0, 1]; default 1
+	MaxBytes int64   `yaml:"max_bytes"`
+	Keep     int     `yaml:"keep"`
+	// SaltFile holds a secret that keys the sampling, so that clients
+	// cannot tell which of their queries go unrecorded.
+	SaltFile string `yaml:"salt_file"`
 }
 
 // Limits bound every request and connection.
@@ -107,6 +135,9 @@ type ModelConfig struct {
 	Harden    HardenConfig `yaml:"harden"`
 	Detect    DetectConfig `yaml:"detect"`
 	Policy    string       `yaml:"policy"`
+	// Throttle is a flagged client's limit under policy throttle;
+	// default 1 query a second, burst 1.
+	Throttle *RateConfig `yaml:"throttle"`
 	// FlagTTL is how long a flagged client stays flagged; default 1h.
 	FlagTTL time.Duration `yaml:"flag_ttl"`
 	// Registry gates serving on the registry's deployed version.
@@ -249,6 +280,9 @@ func (c *Config) defaults() {
 		if m.Policy == "" {
 			m.Policy = PolicyLog
 		}
+		if m.Throttle == nil {
+			m.Throttle = &RateConfig{Rate: 1, Burst: 1}
+		}
 		setDefault(&m.FlagTTL, time.Hour)
 		setDefault(&m.Detect.MaxClients, 10000)
 		if m.Harden.Mode == "" && len(m.Harden.Stages) == 0 {
@@ -279,6 +313,9 @@ func (c *Config) Validate() error {
 	}
 	if j := a.JWT; j != nil && (j.Issuer == "" || len(j.Audiences) == 0 || (j.JWKSFile == "") == (j.JWKSURL == "")) {
 		return errors.New("config: auth.jwt needs issuer, audiences and one of jwks_file or jwks_url")
+	}
+	if t := c.Telemetry; t != nil && (t.Path == "" || t.Sample < 0 || t.Sample > 1) {
+		return errors.New("config: telemetry needs a path and a sample in (0, 1]")
 	}
 	if len(c.Models) == 0 {
 		return errors.New("config: no models")
@@ -318,6 +355,9 @@ func (m *ModelConfig) validate(haveRegistry bool) error {
 			return fmt.Errorf("model_rate: %w", err)
 		}
 	}
+	if err := m.Throttle.limit().Validate(); err != nil {
+		return fmt.Errorf("throttle: %w", err)
+	}
 	in := m.Input
 	if in.Name == "" || in.Features < 1 || in.Features > 1<<16 || !(in.Min < in.Max) ||
 		math.IsInf(float64(in.Min), 0) || math.IsInf(float64(in.Max), 0) {
@@ -326,10 +366,8 @@ func (m *ModelConfig) validate(haveRegistry bool) error {
 	if m.Classes < 2 || m.Classes > harden.MaxClasses {
 		return fmt.Errorf("classes must be in [2, %d]", harden.MaxClasses)
 	}
-	switch m.Policy {
-	case PolicyLog, PolicyAlert, PolicyDegrade, PolicyBlock:
-	default:
-		return fmt.Errorf("policy %q is not log, alert, degrade or block", m.Policy)
+	if !slices.Contains(policies, m.Policy) {
+		return fmt.Errorf("policy %q is not one of %s", m.Policy, strings.Join(policies, ", "))
 	}
 	if m.Registry != nil && !haveRegistry {
 		return errors.New("registry gating needs auth.registry")

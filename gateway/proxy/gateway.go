@@ -20,6 +20,8 @@ import (
 	"github.com/modelward/modelward/gateway/harden"
 	"github.com/modelward/modelward/gateway/oip"
 	"github.com/modelward/modelward/gateway/ratelimit"
+	"github.com/modelward/modelward/gateway/review"
+	"github.com/modelward/modelward/gateway/telemetry"
 	"github.com/modelward/modelward/registry"
 )
 
@@ -55,6 +57,9 @@ type Gateway struct {
 	models   map[string]*model
 	metrics  *metrics
 	reg      *registry.Service
+	reviews  *review.Queue
+	tele     *telemetry.File // nil without telemetry
+	alerts   chan alert      // to the registry, off the request path
 
 	stopOnce sync.Once
 	stop     chan struct{}
@@ -86,8 +91,17 @@ func New(cfg *Config, opt Options) (*Gateway, error) {
 		opt.Now = time.Now
 	}
 	g := &Gateway{cfg: cfg, log: opt.Log, now: opt.Now, models: map[string]*model{},
-		metrics: newMetrics(), reg: opt.Registry, stop: make(chan struct{})}
+		metrics: newMetrics(), reg: opt.Registry, stop: make(chan struct{}), alerts: make(chan alert, 256)}
 	if err := g.setupAuth(opt); err != nil {
+		return nil, err
+	}
+	rq, err := review.New(review.Config{TTL: cfg.Review.TTL, MaxPending: cfg.Review.MaxPending,
+		MaxPerPrincipal: cfg.Review.MaxPerPrincipal, Now: opt.Now})
+	if err != nil {
+		return nil, fmt.Errorf("review: %w", err)
+	}
+	g.reviews = rq
+	if err := g.openTelemetry(); err != nil {
 		return nil, err
 	}
 	if err := g.setupLimiter(opt); err != nil {

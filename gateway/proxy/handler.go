@@ -13,6 +13,7 @@ import (
 
 	"github.com/modelward/modelward/gateway/auth"
 	"github.com/modelward/modelward/gateway/ratelimit"
+	"github.com/modelward/modelward/gateway/review"
 )
 
 // Route kinds.
@@ -26,12 +27,18 @@ const (
 	routeDisable
 	routeEnable
 	routeMetrics
+	routeTicket     // GET /v2/reviews/{id}
+	routeReviewList // GET /admin/reviews
+	routeReviewGet  // GET /admin/reviews/{id}
+	routeApprove    // POST /admin/reviews/{id}/approve
+	routeReject     // POST /admin/reviews/{id}/reject
 )
 
 type route struct {
 	kind   int
 	method string
 	model  string
+	id     string // a review ID, for the review routes
 }
 
 // routePath matches the raw (escaped) path exactly. A percent sign never
@@ -68,14 +75,18 @@ func routePath(escaped string) route {
 			return route{}
 		}
 		if len(seg) == 3 {
-			return route{routeMetadata, http.MethodGet, name}
+			return route{kind: routeMetadata, method: http.MethodGet, model: name}
 		}
 		switch seg[3] {
 		case "ready":
-			return route{routeModelReady, http.MethodGet, name}
+			return route{kind: routeModelReady, method: http.MethodGet, model: name}
 		case "infer":
-			return route{routeInfer, http.MethodPost, name}
+			return route{kind: routeInfer, method: http.MethodPost, model: name}
 		}
+	case len(seg) == 3 && seg[0] == "v2" && seg[1] == "reviews" && review.ValidID(seg[2]):
+		return route{kind: routeTicket, method: http.MethodGet, id: seg[2]}
+	case len(seg) >= 2 && len(seg) <= 4 && seg[0] == "admin" && seg[1] == "reviews":
+		return reviewRoute(seg[2:])
 	case len(seg) == 4 && seg[0] == "admin" && seg[1] == "models":
 		name, ok := model(2)
 		if !ok {
@@ -83,10 +94,30 @@ func routePath(escaped string) route {
 		}
 		switch seg[3] {
 		case "disable":
-			return route{routeDisable, http.MethodPost, name}
+			return route{kind: routeDisable, method: http.MethodPost, model: name}
 		case "enable":
-			return route{routeEnable, http.MethodPost, name}
+			return route{kind: routeEnable, method: http.MethodPost, model: name}
 		}
+	}
+	return route{}
+}
+
+// reviewRoute matches what follows /admin/reviews.
+func reviewRoute(seg []string) route {
+	if len(seg) == 0 {
+		return route{kind: routeReviewList, method: http.MethodGet}
+	}
+	if !review.ValidID(seg[0]) {
+		return route{}
+	}
+	if len(seg) == 1 {
+		return route{kind: routeReviewGet, method: http.MethodGet, id: seg[0]}
+	}
+	switch seg[1] {
+	case "approve":
+		return route{kind: routeApprove, method: http.MethodPost, id: seg[0]}
+	case "reject":
+		return route{kind: routeReject, method: http.MethodPost, id: seg[0]}
 	}
 	return route{}
 }
@@ -184,6 +215,11 @@ func (g *Gateway) serve(w http.ResponseWriter, r *http.Request, lg *reqLog) *htt
 	switch rt.kind {
 	case routeMetrics, routeDisable, routeEnable:
 		return g.adminRoute(w, r, rt, admin)
+	case routeReviewList, routeReviewGet, routeApprove, routeReject:
+		if !admin {
+			return fail(http.StatusForbidden, "admin key required")
+		}
+		return g.reviewAdmin(w, r, rt)
 	}
 	if admin {
 		return fail(http.StatusForbidden, "the admin key serves /admin and /metrics only")
@@ -194,6 +230,8 @@ func (g *Gateway) serve(w http.ResponseWriter, r *http.Request, lg *reqLog) *htt
 		return nil
 	case routeReady:
 		return g.ready(w, lg)
+	case routeTicket:
+		return g.collect(w, rt.id, p)
 	}
 	return g.modelRoute(w, r, rt, p, lg)
 }

@@ -164,7 +164,8 @@ func (w *world) do(method, path, secret, body string) (int, []byte, http.Header)
 	if err != nil {
 		w.t.Fatal(err)
 	}
-	req.URL.Opaque = "//" + req.URL.Host + path // send the path exactly as written
+	bare, _, _ := strings.Cut(path, "?")
+	req.URL.Opaque = "//" + req.URL.Host + bare // send the path exactly as written
 	if secret != "" {
 		req.Header.Set("Authorization", "Bearer "+secret)
 	}

@@ -20,10 +20,8 @@ import (
 // infer is POST /v2/models/{name}/infer: bound, parse, validate, forward,
 // detect, harden, answer.
 func (g *Gateway) infer(w http.ResponseWriter, r *http.Request, m *model, p auth.Principal, lg *reqLog) *httpError {
-	if v, ok := m.flags.get(p.ID, g.now()); ok && m.cfg.Policy == PolicyBlock {
-		lg.verdict = v
-		g.metrics.inc(mBlocked, "model", m.cfg.Name, "reason", v.Detector)
-		return fail(http.StatusForbidden, "this client is blocked from model %q: its queries look like model extraction", m.cfg.Name)
+	if e := g.flaggedBefore(w, r.Context(), m, p, lg); e != nil {
+		return e
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, g.cfg.Limits.MaxBodyBytes))
 	if err != nil {
@@ -44,11 +42,21 @@ func (g *Gateway) infer(w http.ResponseWriter, r *http.Request, m *model, p auth
 	if e != nil {
 		return e
 	}
-	degrade, e := g.detect(m, p, req.Batch, probs, lg)
+	act, e := g.detect(m, p, req.Batch, probs, lg)
 	if e != nil {
 		return e
 	}
-	writeJSON(w, http.StatusOK, g.response(m, req, version, probs, degrade))
+	resp := g.response(m, req, version, probs, act == actDegrade)
+	status := http.StatusOK
+	if act == actReview {
+		if e := g.hold(w, m, p, lg, resp, probs); e != nil {
+			return e
+		}
+		status = http.StatusAccepted
+	} else {
+		writeJSON(w, http.StatusOK, resp)
+	}
+	g.record(m, p, req, version, probs, act, lg, status)
 	return nil
 }
 
@@ -253,43 +261,6 @@ func (g *Gateway) passthrough(w http.ResponseWriter, r *http.Request, m *model, 
 		writeJSON(w, http.StatusOK, md)
 		return nil
 	})
-}
-
-// detect observes each row in the model's detectors, records a flag, and
-// applies the response policy: it returns whether to degrade the answer,
-// or the refusal.
-func (g *Gateway) detect(m *model, p auth.Principal, batch, probs [][]float32, lg *reqLog) (bool, *httpError) {
-	now := g.now()
-	for i, x := range batch {
-		v := m.det.observe(p.ID, x, argmax(probs[i]))
-		if v.Flagged && !lg.verdict.Flagged {
-			lg.verdict = v
-		}
-	}
-	v := lg.verdict
-	if v.Flagged {
-		m.flags.set(p.ID, v, now)
-		g.metrics.inc(mFlags, "model", m.cfg.Name, "detector", v.Detector)
-		if m.cfg.Policy == PolicyAlert {
-			g.log.Warn("extraction suspected", "principal", p.ID, "model", m.cfg.Name,
-				"detector", v.Detector, "score", v.Score, "reason", v.Reason)
-		}
-	} else if old, ok := m.flags.get(p.ID, now); ok {
-		v = old
-		lg.verdict = old
-	}
-	if !v.Flagged {
-		return false, nil
-	}
-	switch m.cfg.Policy {
-	case PolicyBlock:
-		g.metrics.inc(mBlocked, "model", m.cfg.Name, "reason", v.Detector)
-		return false, fail(http.StatusForbidden, "this client is blocked from model %q: its queries look like model extraction", m.cfg.Name)
-	case PolicyDegrade:
-		g.metrics.inc(mDegraded, "model", m.cfg.Name, "detector", v.Detector)
-		return true, nil
-	}
-	return false, nil
 }
 
 type responseTensor struct {

@@ -13,12 +13,14 @@ import (
 // requests naming none), statuses, reasons and detector names: a client
 // cannot grow the series.
 const (
-	mRequests = "modelward_gateway_requests_total"
-	mUpstream = "modelward_gateway_upstream_errors_total"
-	mBlocked  = "modelward_gateway_blocked_total"
-	mDegraded = "modelward_gateway_degraded_total"
-	mFlags    = "modelward_gateway_detector_flags_total"
-	mLatency  = "modelward_gateway_request_duration_seconds"
+	mRequests      = "modelward_gateway_requests_total"
+	mUpstream      = "modelward_gateway_upstream_errors_total"
+	mBlocked       = "modelward_gateway_blocked_total"
+	mDegraded      = "modelward_gateway_degraded_total"
+	mFlags         = "modelward_gateway_detector_flags_total"
+	mLatency       = "modelward_gateway_request_duration_seconds"
+	mHeld          = "modelward_gateway_held_for_review_total"
+	mAlertsDropped = "modelward_gateway_alerts_dropped_total"
 )
 
 // metrics is the gateway's own Prometheus registry (not the global one, so
@@ -40,7 +42,9 @@ func newMetrics() *metrics {
 		{mUpstream, "Upstream failures, by model and kind.", []string{"model", "kind"}},
 		{mBlocked, "Requests refused by a limit or a policy, by model and reason.", []string{"model", "reason"}},
 		{mDegraded, "Answers degraded to the label only, by model and detector.", []string{"model", "detector"}},
-		{mFlags, "Detector flags raised, by model and detector.", []string{"model", "detector"}},
+		{mFlags, "Clients newly flagged, by model and detector.", []string{"model", "detector"}},
+		{mHeld, "Answers held for human review, by model and detector.", []string{"model", "detector"}},
+		{mAlertsDropped, "Registry alerts dropped because the alert queue was full, by model.", []string{"model"}},
 	} {
 		v := prometheus.NewCounterVec(prometheus.CounterOpts{Name: c.name, Help: c.help}, c.labels)
 		m.reg.MustRegister(v)

@@ -28,7 +28,15 @@ func OpenRegistry(ctx context.Context, data string) (*registry.Service, func() e
 // (another process's changes reach us only through the store). Either way
 // a quarantine, rollback or retirement is seen well within a second.
 func (g *Gateway) Start(ctx context.Context) error {
-	if g.reg == nil || !g.gated() {
+	if g.reg == nil {
+		return nil
+	}
+	g.wg.Add(1)
+	go func() {
+		defer g.wg.Done()
+		g.sendAlerts(ctx)
+	}()
+	if !g.gated() {
 		return nil
 	}
 	head, err := g.refresh(ctx)

@@ -1,0 +1,141 @@
+package proxy
+
+import (
+	"context"
+	"math"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/modelward/modelward/gateway/auth"
+	"github.com/modelward/modelward/registry"
+)
+
+// action is what the response policy does with an answer.
+type action int
+
+const (
+	actAnswer  action = iota // send it as hardened
+	actDegrade               // send the label only
+	actReview                // hold it for a reviewer
+)
+
+// flaggedBefore applies the policy to a client flagged by earlier queries,
+// before its request costs anything: block refuses, throttle holds it to
+// the model's throttle rate.
+func (g *Gateway) flaggedBefore(w http.ResponseWriter, ctx context.Context, m *model, p auth.Principal, lg *reqLog) *httpError {
+	v, ok := m.flags.get(p.ID, g.now())
+	if !ok {
+		return nil
+	}
+	switch m.cfg.Policy {
+	case PolicyBlock:
+		lg.verdict = v
+		g.metrics.inc(mBlocked, "model", m.cfg.Name, "reason", v.Detector)
+		return fail(http.StatusForbidden, "this client is blocked from model %q: its queries look like model extraction", m.cfg.Name)
+	case PolicyThrottle:
+		d, err := g.limiter.Allow(ctx, "t:"+m.cfg.Name+":"+p.ID, m.cfg.Throttle.limit(), g.now())
+		if err != nil {
+			return fail(http.StatusServiceUnavailable, "rate limiter unavailable")
+		}
+		if !d.Allowed {
+			lg.verdict = v
+			secs := max(int64(math.Ceil(d.RetryAfter.Seconds())), 1)
+			w.Header().Set("Retry-After", strconv.FormatInt(secs, 10))
+			g.metrics.inc(mBlocked, "model", m.cfg.Name, "reason", "throttled")
+			return fail(http.StatusTooManyRequests, "this client is throttled on model %q: its queries look like model extraction; retry after %d s", m.cfg.Name, secs)
+		}
+	}
+	return nil
+}
+
+// detect observes each row in the model's detectors, remembers a flag,
+// raises it once when it is new, and says what the policy does with the
+// answer (or refuses it).
+func (g *Gateway) detect(m *model, p auth.Principal, batch, probs [][]float32, lg *reqLog) (action, *httpError) {
+	now := g.now()
+	for i, x := range batch {
+		v := m.det.observe(p.ID, x, argmax(probs[i]))
+		if v.Flagged && !lg.verdict.Flagged {
+			lg.verdict = v
+		}
+	}
+	old, was := m.flags.get(p.ID, now)
+	v := lg.verdict
+	switch {
+	case v.Flagged:
+		m.flags.set(p.ID, v, now)
+		if !was {
+			g.raise(m, p, v)
+		}
+	case was:
+		v, lg.verdict = old, old
+	}
+	if !v.Flagged {
+		return actAnswer, nil
+	}
+	switch m.cfg.Policy {
+	case PolicyBlock:
+		g.metrics.inc(mBlocked, "model", m.cfg.Name, "reason", v.Detector)
+		return actAnswer, fail(http.StatusForbidden, "this client is blocked from model %q: its queries look like model extraction", m.cfg.Name)
+	case PolicyDegrade:
+		g.metrics.inc(mDegraded, "model", m.cfg.Name, "detector", v.Detector)
+		return actDegrade, nil
+	case PolicyReview:
+		return actReview, nil
+	}
+	return actAnswer, nil
+}
+
+// raise reports a new flag: a metric, a warning, and under every policy
+// but log a registry alert, which the registry's webhooks deliver. The
+// alert is written off the request path; a full queue drops it (counted)
+// rather than slow the answers.
+func (g *Gateway) raise(m *model, p auth.Principal, v verdict) {
+	g.metrics.inc(mFlags, "model", m.cfg.Name, "detector", v.Detector)
+	g.log.Warn("extraction suspected", "principal", p.ID, "model", m.cfg.Name, "policy", m.cfg.Policy,
+		"detector", v.Detector, "score", v.Score, "reason", v.Reason)
+	if m.cfg.Policy == PolicyLog || g.reg == nil {
+		return
+	}
+	a := alert{model: m.cfg.Name, reason: v.Reason, detail: alertDetail{Principal: p.ID, Detector: v.Detector,
+		Score: v.Score, Policy: m.cfg.Policy, At: g.now().UTC()}}
+	select {
+	case g.alerts <- a:
+	default:
+		g.metrics.inc(mAlertsDropped, "model", m.cfg.Name)
+	}
+}
+
+type alert struct {
+	model, reason string
+	detail        alertDetail
+}
+
+// alertDetail is the alert's audit detail: who, which detector, how sure.
+type alertDetail struct {
+	Principal string    `json:"principal"`
+	Detector  string    `json:"detector"`
+	Score     float64   `json:"score"`
+	Policy    string    `json:"policy"`
+	At        time.Time `json:"at"`
+}
+
+// gatewayActor is who the gateway's alerts are recorded as.
+var gatewayActor = registry.Actor{ID: "gateway", Role: registry.RoleAdmin}
+
+// sendAlerts writes queued alerts to the registry until stop.
+func (g *Gateway) sendAlerts(ctx context.Context) {
+	for {
+		select {
+		case <-g.stop:
+			return
+		case <-ctx.Done():
+			return
+		case a := <-g.alerts:
+			if _, err := g.reg.RecordAlert(ctx, gatewayActor, a.model, "alert.extraction", a.reason, a.detail); err != nil {
+				g.log.Error("recording an alert in the registry failed", "model", a.model, "err", err)
+			}
+		}
+	}
+}
