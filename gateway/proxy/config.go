@@ -17,6 +17,7 @@ import (
 
 	"github.com/modelward/modelward/gateway/harden"
 	"github.com/modelward/modelward/gateway/ratelimit"
+	"github.com/modelward/modelward/gateway/wire"
 )
 
 // MaxConfigBytes bounds the configuration file.
@@ -142,6 +143,78 @@ type ModelConfig struct {
 	FlagTTL time.Duration `yaml:"flag_ttl"`
 	// Registry gates serving on the registry's deployed version.
 	Registry *ModelRegistry `yaml:"registry"`
+	// Protocol is what the upstreams speak: oip (default; KServe, Triton,
+	// MLServer), tfserving, or json (a mapping of your own). Clients
+	// always speak OIP v2 to the gateway.
+	Protocol string `yaml:"protocol"`
+	// UpstreamModel is the model's name on the upstreams; default Name.
+	UpstreamModel string           `yaml:"upstream_model"`
+	OIP           *OIPUpstream     `yaml:"oip"`
+	TFServing     *TFServingConfig `yaml:"tfserving"`
+	JSON          *JSONUpstream    `yaml:"json"`
+}
+
+// Upstream protocols.
+const (
+	ProtocolOIP       = "oip"
+	ProtocolTFServing = "tfserving"
+	ProtocolJSON      = "json"
+)
+
+// OIPUpstream mirrors wire.OIPConfig (the input name comes from input.name).
+type OIPUpstream struct {
+	Output  string `yaml:"output"`
+	Version string `yaml:"version"`
+}
+
+// TFServingConfig mirrors wire.TFServingConfig.
+type TFServingConfig struct {
+	SignatureName string `yaml:"signature_name"`
+	Version       string `yaml:"version"`
+	Label         string `yaml:"label"`
+	InputKey      string `yaml:"input_key"`
+	OutputKey     string `yaml:"output_key"`
+	Columnar      bool   `yaml:"columnar"`
+}
+
+// JSONUpstream mirrors wire.JSONConfig.
+type JSONUpstream struct {
+	Path           string `yaml:"path"`
+	Template       string `yaml:"template"`
+	InputPointer   string `yaml:"input_pointer"`
+	OutputPointer  string `yaml:"output_pointer"`
+	VersionPointer string `yaml:"version_pointer"`
+	Softmax        bool   `yaml:"softmax"`
+	ReadyPath      string `yaml:"ready_path"`
+	MetadataPath   string `yaml:"metadata_path"`
+}
+
+// codec builds the model's upstream codec from its protocol settings.
+func (m *ModelConfig) codec() (wire.Codec, error) {
+	switch m.Protocol {
+	case ProtocolOIP:
+		c := wire.OIPConfig{Input: m.Input.Name}
+		if m.OIP != nil {
+			c.Output, c.Version = m.OIP.Output, m.OIP.Version
+		}
+		return wire.NewOIP(c)
+	case ProtocolTFServing:
+		c := wire.TFServingConfig{}
+		if t := m.TFServing; t != nil {
+			c = wire.TFServingConfig{SignatureName: t.SignatureName, Version: t.Version, Label: t.Label,
+				InputKey: t.InputKey, OutputKey: t.OutputKey, Columnar: t.Columnar}
+		}
+		return wire.NewTFServing(c)
+	case ProtocolJSON:
+		j := m.JSON
+		if j == nil {
+			return nil, errors.New("protocol json needs a json: section")
+		}
+		return wire.NewJSON(wire.JSONConfig{Path: j.Path, Template: j.Template, InputPointer: j.InputPointer,
+			OutputPointer: j.OutputPointer, VersionPointer: j.VersionPointer, Softmax: j.Softmax,
+			ReadyPath: j.ReadyPath, MetadataPath: j.MetadataPath})
+	}
+	return nil, fmt.Errorf("protocol %q is not oip, tfserving or json", m.Protocol)
 }
 
 // ModelRegistry ties a served model to a registry model.
@@ -280,6 +353,12 @@ func (c *Config) defaults() {
 		if m.Policy == "" {
 			m.Policy = PolicyLog
 		}
+		if m.Protocol == "" {
+			m.Protocol = ProtocolOIP
+		}
+		if m.UpstreamModel == "" {
+			m.UpstreamModel = m.Name
+		}
 		if m.Throttle == nil {
 			m.Throttle = &RateConfig{Rate: 1, Burst: 1}
 		}
@@ -374,6 +453,9 @@ func (m *ModelConfig) validate(haveRegistry bool) error {
 	}
 	if _, err := harden.New(m.Harden.config()); err != nil {
 		return fmt.Errorf("harden: %w", err)
+	}
+	if _, err := m.codec(); err != nil {
+		return err
 	}
 	return nil
 }

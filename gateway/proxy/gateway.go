@@ -22,6 +22,7 @@ import (
 	"github.com/modelward/modelward/gateway/ratelimit"
 	"github.com/modelward/modelward/gateway/review"
 	"github.com/modelward/modelward/gateway/telemetry"
+	"github.com/modelward/modelward/gateway/wire"
 	"github.com/modelward/modelward/registry"
 )
 
@@ -71,6 +72,7 @@ type model struct {
 	cfg     ModelConfig
 	md      oip.ModelMetadata
 	pool    *pool
+	codec   wire.Codec // how the upstreams are spoken to
 	hard    *harden.Hardener
 	label   *harden.Hardener // degrade: label only
 	det     *detectors
@@ -209,6 +211,9 @@ func (g *Gateway) newModel(mc ModelConfig) (*model, error) {
 		Inputs:  []oip.TensorMetadata{{Name: mc.Input.Name, Datatype: oip.FP32, Shape: []int64{-1, int64(mc.Input.Features)}}},
 		Outputs: oip.ClassifierOutputs(mc.Classes)}
 	var err error
+	if m.codec, err = mc.codec(); err != nil {
+		return nil, err
+	}
 	if m.hard, err = harden.New(mc.Harden.config()); err != nil {
 		return nil, err
 	}

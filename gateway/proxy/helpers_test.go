@@ -199,9 +199,10 @@ func inferBody(rows ...[]float32) string {
 }
 
 type oipResponse struct {
-	ModelName string `json:"model_name"`
-	ID        string `json:"id"`
-	Outputs   []struct {
+	ModelName    string `json:"model_name"`
+	ModelVersion string `json:"model_version"`
+	ID           string `json:"id"`
+	Outputs      []struct {
 		Name  string    `json:"name"`
 		Shape []int64   `json:"shape"`
 		Data  []float64 `json:"data"`
@@ -231,4 +232,13 @@ func errorOf(b []byte) string {
 	var p problem
 	_ = json.Unmarshal(b, &p)
 	return p.Error
+}
+
+func containsAll(s string, subs ...string) bool {
+	for _, x := range subs {
+		if !strings.Contains(s, x) {
+			return false
+		}
+	}
+	return true
 }

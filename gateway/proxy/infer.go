@@ -9,12 +9,11 @@ import (
 	"io"
 	"math"
 	"net/http"
-	"net/url"
 	"strconv"
 
 	"github.com/modelward/modelward/gateway/auth"
-	"github.com/modelward/modelward/gateway/harden"
 	"github.com/modelward/modelward/gateway/oip"
+	"github.com/modelward/modelward/gateway/wire"
 )
 
 // infer is POST /v2/models/{name}/infer: bound, parse, validate, forward,
@@ -75,56 +74,22 @@ func checkRange(batch [][]float32, in InputConfig) *httpError {
 	return nil
 }
 
-// upstreamRequest is the request the gateway sends: rebuilt from the parsed
-// one, so that only what was validated reaches the model (no parameters,
-// no second copy of a field that another parser might read differently).
-type upstreamRequest struct {
-	ID      string           `json:"id,omitempty"`
-	Inputs  []upstreamTensor `json:"inputs"`
-	Outputs []upstreamOutput `json:"outputs"`
-}
-
-type upstreamTensor struct {
-	Name     string    `json:"name"`
-	Datatype string    `json:"datatype"`
-	Shape    []int64   `json:"shape"`
-	Data     []float32 `json:"data"`
-}
-
-type upstreamOutput struct {
-	Name string `json:"name"`
-}
-
-type upstreamResponse struct {
-	ModelName    string `json:"model_name"`
-	ModelVersion string `json:"model_version"`
-	Outputs      []struct {
-		Name     string    `json:"name"`
-		Datatype string    `json:"datatype"`
-		Shape    []int64   `json:"shape"`
-		Data     []float32 `json:"data"`
-	} `json:"outputs"`
-}
-
+// forwardInfer sends the validated batch upstream in the model's protocol
+// (gateway/wire): the request is rebuilt from the parsed one, so only
+// what was validated reaches the model, and the answer must be well-formed
+// probabilities for every row.
 func (g *Gateway) forwardInfer(ctx context.Context, m *model, req *oip.InferRequest, lg *reqLog) ([][]float32, string, *httpError) {
-	width := m.cfg.Input.Features
-	flat := make([]float32, 0, len(req.Batch)*width)
-	for _, row := range req.Batch {
-		flat = append(flat, row...)
-	}
-	body, err := json.Marshal(upstreamRequest{ID: req.ID,
-		Inputs:  []upstreamTensor{{Name: m.cfg.Input.Name, Datatype: oip.FP32, Shape: []int64{int64(len(req.Batch)), int64(width)}, Data: flat}},
-		Outputs: []upstreamOutput{{Name: oip.OutputProbabilities}}})
+	path, body, err := m.codec.InferRequest(m.cfg.UpstreamModel, req.Batch)
 	if err != nil {
 		return nil, "", fail(http.StatusInternalServerError, "encoding the upstream request failed")
 	}
 	var probs [][]float32
 	var version string
-	e := g.call(ctx, m, http.MethodPost, "/infer", body, lg, func(status int, b []byte) *httpError {
+	e := g.call(ctx, m, http.MethodPost, path, body, lg, func(status int, b []byte) *httpError {
 		if status != http.StatusOK {
 			return upstreamStatus(status)
 		}
-		probs, version, err = parseProbs(b, len(req.Batch), m.cfg.Classes)
+		probs, version, err = m.codec.InferResponse(b, len(req.Batch), m.cfg.Classes)
 		if err != nil {
 			return &httpError{status: http.StatusBadGateway, msg: "the upstream answered a malformed inference response", reason: "garbage"}
 		}
@@ -140,37 +105,11 @@ func upstreamStatus(status int) *httpError {
 	return &httpError{status: http.StatusBadGateway, msg: "the upstream answered " + strconv.Itoa(status), reason: "status"}
 }
 
-// parseProbs reads the "probabilities" output: batch rows of classes
-// well-formed probabilities, or an error.
-func parseProbs(b []byte, batch, classes int) ([][]float32, string, error) {
-	var resp upstreamResponse
-	if err := json.Unmarshal(b, &resp); err != nil {
-		return nil, "", err
-	}
-	for _, o := range resp.Outputs {
-		if o.Name != oip.OutputProbabilities {
-			continue
-		}
-		if len(o.Shape) != 2 || o.Shape[0] != int64(batch) || o.Shape[1] != int64(classes) || len(o.Data) != batch*classes {
-			return nil, "", errors.New("probabilities of the wrong shape")
-		}
-		rows := make([][]float32, batch)
-		for i := range rows {
-			rows[i] = o.Data[i*classes : (i+1)*classes : (i+1)*classes]
-			if err := harden.Check(rows[i], 1e-3); err != nil {
-				return nil, "", err
-			}
-		}
-		return rows, resp.ModelVersion, nil
-	}
-	return nil, "", errors.New("no probabilities output")
-}
-
 // call sends one request to an upstream the pool picks, reads at most
 // MaxResponseBytes of its answer and hands it to handle, whose verdict
 // (nil or a 502) feeds the breaker. Transport failures are 502, timeouts
 // 504; a caller that went away does not count against the upstream.
-func (g *Gateway) call(ctx context.Context, m *model, method, suffix string, body []byte, lg *reqLog,
+func (g *Gateway) call(ctx context.Context, m *model, method, path string, body []byte, lg *reqLog,
 	handle func(status int, b []byte) *httpError) *httpError {
 	u := m.pool.pick()
 	if u == nil {
@@ -184,7 +123,7 @@ func (g *Gateway) call(ctx context.Context, m *model, method, suffix string, bod
 	if body != nil {
 		rd = bytes.NewReader(body)
 	}
-	req, err := http.NewRequestWithContext(ctx, method, u.base+"/v2/models/"+url.PathEscape(m.cfg.Name)+suffix, rd)
+	req, err := http.NewRequestWithContext(ctx, method, u.base+path, rd)
 	if err != nil {
 		u.br.release()
 		return fail(http.StatusInternalServerError, "building the upstream request failed")
@@ -237,20 +176,32 @@ func (g *Gateway) settle(ctx context.Context, m *model, u *upstream, e *httpErro
 	}
 }
 
-// passthrough forwards GET metadata and model readiness.
+// passthrough answers GET metadata and model readiness. An OIP upstream's
+// metadata is passed through; other protocols' metadata is not OIP, so the
+// gateway answers its own (the validated input and the outputs it serves).
+// Readiness asks the upstream when its protocol has a readiness path.
 func (g *Gateway) passthrough(w http.ResponseWriter, r *http.Request, m *model, kind int, lg *reqLog) *httpError {
-	suffix := ""
+	name := m.cfg.UpstreamModel
 	if kind == routeModelReady {
-		suffix = "/ready"
-	}
-	return g.call(r.Context(), m, http.MethodGet, suffix, nil, lg, func(status int, b []byte) *httpError {
-		if kind == routeModelReady {
-			if status != http.StatusOK {
+		path := m.codec.ReadyPath(name)
+		if path == "" {
+			w.WriteHeader(http.StatusOK)
+			return nil
+		}
+		return g.call(r.Context(), m, http.MethodGet, path, nil, lg, func(status int, b []byte) *httpError {
+			rc, check := m.codec.(wire.ReadyChecker)
+			if status != http.StatusOK || (check && !rc.Ready(b)) {
 				return &httpError{status: http.StatusServiceUnavailable, msg: "the upstream model is not ready"}
 			}
 			w.WriteHeader(http.StatusOK)
 			return nil
-		}
+		})
+	}
+	if m.cfg.Protocol != ProtocolOIP {
+		writeJSON(w, http.StatusOK, m.md)
+		return nil
+	}
+	return g.call(r.Context(), m, http.MethodGet, m.codec.MetadataPath(name), nil, lg, func(status int, b []byte) *httpError {
 		if status != http.StatusOK {
 			return upstreamStatus(status)
 		}
