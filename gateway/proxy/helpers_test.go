@@ -101,6 +101,7 @@ type worldOpts struct {
 	model     string // extra model YAML
 	top       string // extra top-level YAML
 	events    bool   // give the registry service an event broker
+	jwt       string // an auth.jwt YAML mapping, beside registry API keys
 	transport http.RoundTripper
 }
 
@@ -130,7 +131,11 @@ func newWorld(t testing.TB, o worldOpts) *world {
 		}
 		w.tokens[name] = secret
 	}
-	yml := fmt.Sprintf("listen: 127.0.0.1:0\nauth:\n  registry: {data: %q, poll: 50ms}\n%s\nmodels:%s", dir, o.top, modelYAML(o.upstreams, o.model))
+	jwt := ""
+	if o.jwt != "" {
+		jwt = "  jwt: " + o.jwt + "\n"
+	}
+	yml := fmt.Sprintf("listen: 127.0.0.1:0\nauth:\n  registry: {data: %q, poll: 50ms}\n%s%s\nmodels:%s", dir, jwt, o.top, modelYAML(o.upstreams, o.model))
 	cfg, err := ParseConfig([]byte(yml))
 	if err != nil {
 		t.Fatalf("config: %v\n%s", err, yml)
