@@ -333,6 +333,13 @@ func TestRegistryGate(t *testing.T) {
 			}
 			deploy(t, w.svc.Store())
 			waitStatus(t, w, good, 200)
+			// A route naming a version serves only the deployed one.
+			for path, want := range map[string]int{"/v2/models/digits/versions/1/infer": 200, "/v2/models/digits/versions/2/infer": 404,
+				"/v2/models/digits/versions/../infer": 404, "/v2/models/digits/versions/1/infer/x": 404} {
+				if st, b, _ := w.do("POST", path, w.tokens["all"], good); st != want {
+					t.Errorf("%s: %d %s, want %d", path, st, b, want)
+				}
+			}
 			root := registry.Actor{ID: "local:test", Role: registry.RoleAdmin}
 			if _, err := w.svc.Transition(ctx, root, "digits", 1, registry.Quarantined, "test"); err != nil {
 				t.Fatal(err)

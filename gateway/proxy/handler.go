@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math"
 	"net/http"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -35,10 +36,11 @@ const (
 )
 
 type route struct {
-	kind   int
-	method string
-	model  string
-	id     string // a review ID, for the review routes
+	kind    int
+	method  string
+	model   string
+	id      string // a review ID, for the review routes
+	version string // the model version a /versions/{v} route names
 }
 
 // routePath matches the raw (escaped) path exactly. A percent sign never
@@ -69,20 +71,12 @@ func routePath(escaped string) route {
 		return route{kind: routeLive, method: http.MethodGet}
 	case len(seg) == 3 && seg[0] == "v2" && seg[1] == "health" && seg[2] == "ready":
 		return route{kind: routeReady, method: http.MethodGet}
-	case len(seg) >= 3 && len(seg) <= 4 && seg[0] == "v2" && seg[1] == "models":
+	case len(seg) >= 3 && len(seg) <= 6 && seg[0] == "v2" && seg[1] == "models":
 		name, ok := model(2)
 		if !ok {
 			return route{}
 		}
-		if len(seg) == 3 {
-			return route{kind: routeMetadata, method: http.MethodGet, model: name}
-		}
-		switch seg[3] {
-		case "ready":
-			return route{kind: routeModelReady, method: http.MethodGet, model: name}
-		case "infer":
-			return route{kind: routeInfer, method: http.MethodPost, model: name}
-		}
+		return modelRoutePath(name, seg[3:])
 	case len(seg) == 3 && seg[0] == "v2" && seg[1] == "reviews" && review.ValidID(seg[2]):
 		return route{kind: routeTicket, method: http.MethodGet, id: seg[2]}
 	case len(seg) >= 2 && len(seg) <= 4 && seg[0] == "admin" && seg[1] == "reviews":
@@ -101,6 +95,31 @@ func routePath(escaped string) route {
 	}
 	return route{}
 }
+
+// modelRoutePath matches what follows /v2/models/{name}: nothing
+// (metadata), ready, infer, or the same after versions/{version}.
+func modelRoutePath(name string, seg []string) route {
+	version := ""
+	if len(seg) >= 2 && seg[0] == "versions" {
+		if !versionName.MatchString(seg[1]) {
+			return route{}
+		}
+		version, seg = seg[1], seg[2:]
+	}
+	switch {
+	case len(seg) == 0:
+		return route{kind: routeMetadata, method: http.MethodGet, model: name, version: version}
+	case len(seg) > 1:
+		return route{}
+	case seg[0] == "ready":
+		return route{kind: routeModelReady, method: http.MethodGet, model: name, version: version}
+	case seg[0] == "infer":
+		return route{kind: routeInfer, method: http.MethodPost, model: name, version: version}
+	}
+	return route{}
+}
+
+var versionName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$`)
 
 // reviewRoute matches what follows /admin/reviews.
 func reviewRoute(seg []string) route {
@@ -308,6 +327,9 @@ func (g *Gateway) modelRoute(w http.ResponseWriter, r *http.Request, rt route, p
 	if e := g.available(m); e != nil {
 		return e
 	}
+	if e := g.checkVersion(m, rt.version); e != nil {
+		return e
+	}
 	if e := g.limit(w, r.Context(), m, p); e != nil {
 		return e
 	}
@@ -315,6 +337,27 @@ func (g *Gateway) modelRoute(w http.ResponseWriter, r *http.Request, rt route, p
 		return g.infer(w, r, m, p, lg)
 	}
 	return g.passthrough(w, r, m, rt.kind, lg)
+}
+
+// checkVersion admits a route naming a version only when that is the
+// version served: the registry's deployed one for a gated model, else the
+// one the config pins upstream. The gateway never serves another version
+// because a client asked for it.
+func (g *Gateway) checkVersion(m *model, version string) *httpError {
+	if version == "" {
+		return nil
+	}
+	served := ""
+	switch {
+	case m.cfg.Registry != nil:
+		served = strconv.FormatInt(m.deployed.Load(), 10)
+	case m.cfg.OIP != nil:
+		served = m.cfg.OIP.Version
+	}
+	if version != served {
+		return fail(http.StatusNotFound, "model %q version %q is not served here; use /v2/models/%s/infer for the served version", m.cfg.Name, version, m.cfg.Name)
+	}
+	return nil
 }
 
 // limit applies the principal's limit on this model, then the model's
