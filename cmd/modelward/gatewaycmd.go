@@ -3,9 +3,11 @@ package main
 import (
 	"context"
 	"errors"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"os"
 	"os/signal"
 	"syscall"
@@ -14,10 +16,12 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/modelward/modelward/gateway/proxy"
+	"github.com/modelward/modelward/internal/logbuf"
 )
 
 type gatewayFlags struct {
-	config, metricsListen string
+	config, metricsListen, pprof string
+	logFlush                     time.Duration
 }
 
 func newGatewayCmd() *cobra.Command {
@@ -31,19 +35,26 @@ authenticates every request (registry API keys or JWTs), rate-limits per
 principal and per model, validates inputs against each model's declared
 range, watches every client for model extraction (PRADA, Blacklight,
 volume and diversity signals), applies the model's response policy (log,
-alert, degrade to label only, block), hardens outputs, and serves a model
-only while the registry shows a deployed version of it.
+alert, degrade to label only, throttle, hold for human review, block),
+hardens outputs, writes prediction records for monitoring, and serves a
+model only while the registry shows a deployed version of it. Upstreams
+speak OIP v2, TensorFlow Serving REST or a JSON mapping of your own;
+clients always speak OIP v2.
 
   GET  /v2/health/live, /v2/health/ready
-  GET  /v2/models/NAME, /v2/models/NAME/ready    passed through
-  POST /v2/models/NAME/infer
+  GET  /v2/models/NAME[/versions/V], .../ready    metadata and readiness
+  POST /v2/models/NAME[/versions/V]/infer
+  GET  /v2/reviews/ID                            a held answer's ticket
   POST /admin/models/NAME/disable|enable         admin key (kill switch)
+  GET  /admin/reviews[/ID], POST .../approve|reject   admin key (review queue)
   GET  /metrics                                  admin key, or --metrics-listen
 
 The configuration is YAML, decoded strictly (an unknown field is an
 error). SIGHUP re-reads it and applies each model's 'enabled' flag; other
 changes need a restart. Logs are JSON on standard error, one line per
-request. SIGINT or SIGTERM shuts down gracefully.
+request, written in batches every --log-flush (a crash loses at most that
+window; 0 writes each line at once). SIGINT or SIGTERM shuts down
+gracefully.
 
 Exit status: 0 after a clean shutdown, 2 on a usage or start-up error.`,
 		Example: `  modelward demo-model serve --listen 127.0.0.1:8500 &
@@ -54,6 +65,8 @@ Exit status: 0 after a clean shutdown, 2 on a usage or start-up error.`,
 	fl := cmd.Flags()
 	fl.StringVar(&f.config, "config", "", "gateway configuration file (YAML)")
 	fl.StringVar(&f.metricsListen, "metrics-listen", "", "serve /metrics without authentication on this address (overrides metrics_listen)")
+	fl.DurationVar(&f.logFlush, "log-flush", logbuf.DefaultInterval, "write log lines in batches this often (0: each line at once)")
+	fl.StringVar(&f.pprof, "pprof", "", "serve Go's profiler (/debug/pprof/) without authentication on this loopback address, for diagnosis")
 	return cmd
 }
 
@@ -61,6 +74,10 @@ func runGateway(cmd *cobra.Command, f gatewayFlags) error {
 	if f.config == "" {
 		return usageErr("--config is required")
 	}
+	if f.pprof != "" && !isLoopback(f.pprof) {
+		return usageErr("--pprof %s: the profiler is unauthenticated; give a loopback address such as 127.0.0.1:6060", f.pprof)
+	}
+
 	cfg, err := proxy.LoadConfig(f.config)
 	if err != nil {
 		return usageErr("%v", err)
@@ -70,7 +87,13 @@ func runGateway(cmd *cobra.Command, f gatewayFlags) error {
 	}
 	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	log := slog.New(slog.NewJSONHandler(cmd.ErrOrStderr(), nil))
+	var logOut io.Writer = cmd.ErrOrStderr()
+	if f.logFlush > 0 {
+		lw := logbuf.New(logOut, f.logFlush, 0)
+		defer lw.Close()
+		logOut = lw
+	}
+	log := slog.New(slog.NewJSONHandler(logOut, nil))
 	opt := proxy.Options{Log: log}
 	if cfg.Auth.Registry != nil {
 		svc, closeStore, err := proxy.OpenRegistry(ctx, cfg.Auth.Registry.Data)
@@ -89,7 +112,45 @@ func runGateway(cmd *cobra.Command, f gatewayFlags) error {
 		return usageErr("%v", err)
 	}
 	go reloadOnHUP(ctx, f.config, gw, log)
+	if f.pprof != "" {
+		if err := servePprof(ctx, f.pprof, log); err != nil {
+			return usageErr("--pprof: %v", err)
+		}
+	}
 	return serveGateway(ctx, cfg, gw, log)
+}
+
+// isLoopback tells whether addr (host:port) names a loopback address.
+func isLoopback(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// servePprof serves net/http/pprof on its own mux and listener until ctx
+// ends: never on the gateway's port, never on the default mux.
+func servePprof(ctx context.Context, addr string, log *slog.Logger) error {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return err
+	}
+	hs := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = hs.Serve(ln) }()
+	context.AfterFunc(ctx, func() { _ = hs.Close() })
+	log.Info("profiler listening", "addr", ln.Addr().String())
+	return nil
 }
 
 // reloadOnHUP applies the kill switches of a re-read config.

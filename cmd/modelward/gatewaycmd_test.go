@@ -97,6 +97,7 @@ func TestGatewayCommandErrors(t *testing.T) {
 		{[]string{"gateway"}, "--config is required"},
 		{[]string{"gateway", "--config", bad}, "listen_typo"},
 		{[]string{"gateway", "--config", filepath.Join(t.TempDir(), "none.yaml")}, "no such file"},
+		{[]string{"gateway", "--config", bad, "--pprof", "0.0.0.0:6060"}, "loopback"},
 	} {
 		var errb bytes.Buffer
 		if code := run(c.args, io.Discard, &errb); code != exitError || !strings.Contains(errb.String(), c.want) {
