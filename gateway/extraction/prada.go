@@ -114,6 +114,7 @@ type Detector struct {
 	sets      []classSet
 	dists     window // D: the client's minimum distances, over all classes
 	queries   int
+	repeats   int // queries that repeated a member exactly (no distance)
 	flaggedAt int // query count when first flagged, 0 if never
 	lastW     float64
 }
@@ -164,6 +165,14 @@ func (d *Detector) Observe(x []float32, class int) (Decision, error) {
 		return d.decide(), nil
 	}
 	dmin := s.nearest(x, d.cfg.Dim)
+	if dmin == 0 {
+		// An exact repeat of a member explores nothing. Counting its zero
+		// distance would fail benign clients that resend inputs (retries,
+		// popular inputs): a pile of zeros is as non-normal as any attack.
+		// Repeats are the repeats signal's business (signals.go).
+		d.repeats++
+		return d.decide(), nil
+	}
 	d.dists.push(dmin)
 	if dmin > s.threshold {
 		s.add(x, d.cfg.MaxPerClass)
@@ -260,6 +269,9 @@ func (d *Detector) decide() Decision {
 		rel = "<"
 	}
 	dec.Reason = fmt.Sprintf("W=%.4f %s delta=%.4f over %d distances (%d within 3 sd)", w, rel, d.cfg.Threshold, n, kept)
+	if d.repeats > 0 {
+		dec.Reason += fmt.Sprintf("; %d exact repeats not counted", d.repeats)
+	}
 	return d.withFlag(dec)
 }
 
