@@ -53,7 +53,7 @@ func (g *Gateway) infer(w http.ResponseWriter, r *http.Request, m *model, p auth
 		}
 		status = http.StatusAccepted
 	} else {
-		writeJSON(w, http.StatusOK, resp)
+		writeInfer(w, http.StatusOK, &resp)
 	}
 	g.record(m, p, req, version, probs, act, lg, status)
 	return nil

@@ -35,10 +35,7 @@ func ticketOf(it review.Item) ticket {
 // with its ticket. A full queue refuses (503): answering instead would let
 // a flood of flagged queries through unreviewed.
 func (g *Gateway) hold(w http.ResponseWriter, m *model, p auth.Principal, lg *reqLog, resp inferResponse, probs [][]float32) *httpError {
-	body, err := json.Marshal(resp)
-	if err != nil {
-		return fail(http.StatusInternalServerError, "encoding the answer failed")
-	}
+	body := appendInferResponse(nil, &resp)
 	v := lg.verdict
 	it, err := g.reviews.Hold(p.ID, m.cfg.Name, resp.ModelVersion, review.Evidence{Detector: v.Detector, Reason: v.Reason, Score: v.Score},
 		fmt.Sprintf("%d row(s); the model's label of the first: %d", len(probs), argmax(probs[0])), body)
