@@ -6,12 +6,14 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/modelward/modelward/gateway/digits"
 	"github.com/modelward/modelward/gateway/oip"
@@ -37,6 +39,7 @@ func TestGatewayCommand(t *testing.T) {
 	cfg := filepath.Join(dir, "gateway.yaml")
 	yml := fmt.Sprintf(`listen: 127.0.0.1:0
 auth: {registry: {data: %q}}
+limits: {read_header_timeout: 300ms, request_timeout: 600ms}
 models:
   - name: digits
     upstreams: [%s]
@@ -82,7 +85,34 @@ models:
 			t.Fatalf("answer %s lacks %s", out, want)
 		}
 	}
+	slowClientsTimeOut(t, addr)
 	stopServing(t, cancel, done)
+}
+
+// slowClientsTimeOut opens connections that dribble a request (headers
+// never finished; a body never finished) and checks that the gateway
+// hangs up on each within a few timeouts rather than hold it open.
+func slowClientsTimeOut(t *testing.T, addr string) {
+	t.Helper()
+	for name, partial := range map[string]string{
+		"headers": "POST /v2/models/digits/infer HTTP/1.1\r\nHost: x\r\nContent-Type: appl",
+		"body":    "POST /v2/models/digits/infer HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n{\"inputs\":",
+	} {
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := c.Write([]byte(partial)); err != nil {
+			t.Fatal(err)
+		}
+		start := time.Now()
+		_ = c.SetReadDeadline(time.Now().Add(10 * time.Second))
+		_, err = io.ReadAll(c) // returns when the server closes the connection
+		c.Close()
+		if el := time.Since(start); err != nil || el > 5*time.Second {
+			t.Errorf("slow %s: connection held %v (%v)", name, el, err)
+		}
+	}
 }
 
 func TestGatewayCommandErrors(t *testing.T) {
