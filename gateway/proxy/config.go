@@ -259,38 +259,56 @@ type HardenStage struct {
 	Sigma    float64 `yaml:"sigma"`
 }
 
-// DetectConfig switches the extraction detectors on.
+// DetectConfig switches the extraction detectors on. Zero fields take the
+// detectors' defaults (gateway/extraction); every parameter can be set.
 type DetectConfig struct {
 	PRADA      *PRADAConfig      `yaml:"prada"`
 	Blacklight *BlacklightConfig `yaml:"blacklight"`
 	Signals    *SignalsConfig    `yaml:"signals"`
 	MaxClients int               `yaml:"max_clients"`
+	// IdleTTL forgets a client that sent nothing for this long.
+	IdleTTL time.Duration `yaml:"idle_ttl"`
 }
 
-// PRADAConfig sets extraction.Config; zero fields take its defaults.
+// PRADAConfig sets extraction.Config.
 type PRADAConfig struct {
-	Enabled    bool    `yaml:"enabled"`
-	Threshold  float64 `yaml:"threshold"`
-	MinQueries int     `yaml:"min_queries"`
+	Enabled      bool    `yaml:"enabled"`
+	Threshold    float64 `yaml:"threshold"`     // delta: flag when W < threshold
+	MinQueries   int     `yaml:"min_queries"`   // distances before W is tested
+	MaxPerClass  int     `yaml:"max_per_class"` // growing-set members per class
+	MaxDistances int     `yaml:"max_distances"` // the window W is computed over
 }
 
 // BlacklightConfig sets extraction.BlacklightConfig.
 type BlacklightConfig struct {
-	Enabled    bool    `yaml:"enabled"`
-	Scale      float32 `yaml:"scale"`
-	AlarmCount int     `yaml:"alarm_count"`
-	Salt       string  `yaml:"salt"`
+	Enabled        bool    `yaml:"enabled"`
+	Scale          float32 `yaml:"scale"`
+	Step           int     `yaml:"step"`
+	Window         int     `yaml:"window"`
+	TopS           int     `yaml:"top_s"`
+	MatchThreshold int     `yaml:"match_threshold"`
+	AlarmCount     int     `yaml:"alarm_count"`
+	MaxHashes      int     `yaml:"max_hashes"`
+	Salt           string  `yaml:"salt"`
 }
 
 // SignalsConfig sets extraction.SignalsConfig.
 type SignalsConfig struct {
-	Enabled      bool    `yaml:"enabled"`
-	MaxShortRate float64 `yaml:"max_short_rate"`
-	MaxLongRate  float64 `yaml:"max_long_rate"`
-	MaxCoverage  float64 `yaml:"max_coverage"`
-	MaxStructure float64 `yaml:"max_structure"`
-	MaxSignSteps float64 `yaml:"max_sign_steps"`
-	MinQueries   int     `yaml:"min_queries"`
+	Enabled       bool          `yaml:"enabled"`
+	ShortWindow   time.Duration `yaml:"short_window"`
+	LongWindow    time.Duration `yaml:"long_window"`
+	MaxShortRate  float64       `yaml:"max_short_rate"`
+	MaxLongRate   float64       `yaml:"max_long_rate"`
+	DigestRing    int           `yaml:"digest_ring"`
+	MaxRepeat     float64       `yaml:"max_repeat"`
+	Bins          int           `yaml:"bins"`
+	MaxCoverage   float64       `yaml:"max_coverage"`
+	FewCoords     int           `yaml:"few_coords"`
+	MaxStructure  float64       `yaml:"max_structure"`
+	StepRing      int           `yaml:"step_ring"`
+	MinStepCoords int           `yaml:"min_step_coords"`
+	MaxSignSteps  float64       `yaml:"max_sign_steps"`
+	MinQueries    int           `yaml:"min_queries"`
 }
 
 // LoadConfig reads and checks a configuration file.

@@ -1,6 +1,7 @@
 package proxy
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -110,5 +111,46 @@ func TestExampleConfigParses(t *testing.T) {
 	}
 	if len(cfg.Models) != 1 || cfg.Models[0].Name != "digits" || cfg.Models[0].Policy != PolicyBlock {
 		t.Fatalf("example config: %+v", cfg.Models)
+	}
+}
+
+// Every detector parameter reaches its detector: a consistent set builds,
+// and an inconsistent one is refused at start-up, naming the detector.
+func TestDetectorParameters(t *testing.T) {
+	base := `listen: 127.0.0.1:0
+auth: {none: true}
+models:
+  - name: digits
+    upstreams: [http://127.0.0.1:1]
+    rate: {rate: 10, burst: 10}
+    input: {name: pixels, features: 64, min: 0, max: 16}
+    classes: 10
+    detect:
+      idle_ttl: 10m
+      prada: {enabled: true, threshold: 0.85, min_queries: 50, max_per_class: 20, max_distances: 500}
+      blacklight: {enabled: true, scale: 16, step: 10, window: 8, top_s: 20, match_threshold: %d, alarm_count: 2, max_hashes: 400}
+      signals: {enabled: true, short_window: 5s, long_window: 5m, max_short_rate: 10, max_long_rate: 2, digest_ring: 64,
+        max_repeat: 0.4, bins: 8, max_coverage: 0.7, few_coords: 2, max_structure: 0.6, step_ring: 32, min_step_coords: 6,
+        max_sign_steps: 0.4, min_queries: 20}
+`
+	cfg, err := ParseConfig([]byte(fmt.Sprintf(base, 10)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, err := New(cfg, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc := g.models["digits"].det.signals.cfg
+	if sc.StepRing != 32 || sc.MinStepCoords != 6 || sc.Bins != 8 || sc.DigestRing != 64 || sc.ShortWindow.Seconds() != 5 {
+		t.Errorf("signals config %+v", sc)
+	}
+	g.Close()
+	cfg, err = ParseConfig([]byte(fmt.Sprintf(base, 30))) // more matches than hashes in a fingerprint
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := New(cfg, Options{}); err == nil || !strings.Contains(err.Error(), "blacklight") {
+		t.Fatalf("inconsistent blacklight accepted: %v", err)
 	}
 }

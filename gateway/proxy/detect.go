@@ -32,15 +32,17 @@ func newDetectors(m *ModelConfig, now func() time.Time) (*detectors, error) {
 	if p := dc.PRADA; p != nil && p.Enabled {
 		t, err := extraction.NewTracker(extraction.TrackerConfig{
 			Detector: extraction.Config{Threshold: p.Threshold, MinQueries: p.MinQueries,
-				Dim: m.Input.Features, Classes: m.Classes},
-			MaxClients: dc.MaxClients, Now: now})
+				MaxPerClass: p.MaxPerClass, MaxDistances: p.MaxDistances, Dim: m.Input.Features, Classes: m.Classes},
+			MaxClients: dc.MaxClients, IdleTTL: dc.IdleTTL, Now: now})
 		if err != nil {
 			return nil, fmt.Errorf("prada: %w", err)
 		}
 		d.prada = t
 	}
 	if b := dc.Blacklight; b != nil && b.Enabled {
-		cfg := extraction.BlacklightConfig{Scale: b.Scale, AlarmCount: b.AlarmCount, MaxClients: dc.MaxClients, Now: now}
+		cfg := extraction.BlacklightConfig{Scale: b.Scale, Step: b.Step, Window: b.Window, TopS: b.TopS,
+			MatchThreshold: b.MatchThreshold, AlarmCount: b.AlarmCount, MaxHashes: b.MaxHashes,
+			MaxDim: m.Input.Features, MaxClients: dc.MaxClients, IdleTTL: dc.IdleTTL, Now: now}
 		if b.Salt != "" {
 			cfg.Salt = []byte(b.Salt)
 		}
@@ -52,8 +54,10 @@ func newDetectors(m *ModelConfig, now func() time.Time) (*detectors, error) {
 	}
 	if s := dc.Signals; s != nil && s.Enabled {
 		cfg := extraction.SignalsConfig{Dim: m.Input.Features, Min: m.Input.Min, Max: m.Input.Max,
-			MaxShortRate: s.MaxShortRate, MaxLongRate: s.MaxLongRate, MaxCoverage: s.MaxCoverage,
-			MaxStructure: s.MaxStructure, MaxSignSteps: s.MaxSignSteps, MinQueries: s.MinQueries}
+			ShortWindow: s.ShortWindow, LongWindow: s.LongWindow, MaxShortRate: s.MaxShortRate, MaxLongRate: s.MaxLongRate,
+			DigestRing: s.DigestRing, MaxRepeat: s.MaxRepeat, Bins: s.Bins, MaxCoverage: s.MaxCoverage,
+			FewCoords: s.FewCoords, MaxStructure: s.MaxStructure, StepRing: s.StepRing, MinStepCoords: s.MinStepCoords,
+			MaxSignSteps: s.MaxSignSteps, MinQueries: s.MinQueries}
 		// Fail at start-up, not on the first query, on a bad config.
 		if _, err := extraction.NewSignals(cfg); err != nil {
 			return nil, fmt.Errorf("signals: %w", err)
