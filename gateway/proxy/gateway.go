@@ -17,6 +17,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/modelward/modelward/gateway/auth"
+	"github.com/modelward/modelward/gateway/h1"
 	"github.com/modelward/modelward/gateway/harden"
 	"github.com/modelward/modelward/gateway/oip"
 	"github.com/modelward/modelward/gateway/ratelimit"
@@ -54,7 +55,8 @@ type Gateway struct {
 	hasAdmin bool
 	limiter  ratelimit.Limiter
 	closers  []func() error
-	client   *http.Client
+	client   *http.Client // https upstreams, and tests' transports
+	lean     *h1.Client   // plain-http upstreams; nil when Options.Transport is set
 	models   map[string]*model
 	metrics  *metrics
 	reg      *registry.Service
@@ -202,6 +204,11 @@ func (g *Gateway) setupClient(opt Options) {
 	// call also carries a context deadline, so nothing outlives it.
 	g.client = &http.Client{Transport: rt, Timeout: g.cfg.Limits.UpstreamTimeout,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	if opt.Transport == nil {
+		// Plain-http upstreams go through the lean client: no goroutine
+		// hand-offs per call (gateway/h1).
+		g.lean, _ = h1.New(h1.Config{MaxIdlePerHost: 64, IdleTimeout: g.cfg.Limits.UpstreamIdle, DialTimeout: 5 * time.Second})
+	}
 }
 
 func (g *Gateway) newModel(mc ModelConfig) (*model, error) {
@@ -232,6 +239,9 @@ func (g *Gateway) Close() error {
 	g.stopOnce.Do(func() { close(g.stop) })
 	g.wg.Wait()
 	g.client.CloseIdleConnections()
+	if g.lean != nil {
+		_ = g.lean.Close()
+	}
 	var errs []error
 	for _, c := range g.closers {
 		errs = append(errs, c())

@@ -12,6 +12,7 @@ import (
 	"strconv"
 
 	"github.com/modelward/modelward/gateway/auth"
+	"github.com/modelward/modelward/gateway/h1"
 	"github.com/modelward/modelward/gateway/oip"
 	"github.com/modelward/modelward/gateway/wire"
 )
@@ -119,24 +120,49 @@ func (g *Gateway) call(ctx context.Context, m *model, method, path string, body 
 	lg.upstream = u.base
 	ctx, cancel := context.WithTimeout(ctx, g.cfg.Limits.UpstreamTimeout)
 	defer cancel()
+	var e *httpError
+	if g.lean != nil && u.plain {
+		e = g.exchangeLean(ctx, u, method, path, body, handle)
+	} else {
+		e = g.exchangeHTTP(ctx, u, method, path, body, handle)
+	}
+	g.settle(ctx, m, u, e)
+	return e
+}
+
+// exchangeLean makes the call through the lean HTTP/1.1 client.
+func (g *Gateway) exchangeLean(ctx context.Context, u *upstream, method, path string, body []byte,
+	handle func(int, []byte) *httpError) *httpError {
+	req := &h1.Request{Method: method, Host: u.host, Path: path, Body: body, MaxResponseBytes: g.cfg.Limits.MaxResponseBytes}
+	if body != nil {
+		req.ContentType = "application/json"
+	}
+	resp, err := g.lean.Do(ctx, req)
+	switch {
+	case errors.Is(err, h1.ErrTooLarge):
+		return &httpError{status: http.StatusBadGateway, msg: "the upstream's answer is too large", reason: "garbage"}
+	case errors.Is(err, h1.ErrMalformed):
+		return &httpError{status: http.StatusBadGateway, msg: "the upstream answered malformed HTTP", reason: "garbage"}
+	case err != nil:
+		return transportError(ctx, err)
+	}
+	return handle(resp.Status, resp.Body)
+}
+
+// exchangeHTTP makes the call through net/http (https upstreams, tests).
+func (g *Gateway) exchangeHTTP(ctx context.Context, u *upstream, method, path string, body []byte,
+	handle func(int, []byte) *httpError) *httpError {
 	var rd io.Reader
 	if body != nil {
 		rd = bytes.NewReader(body)
 	}
 	req, err := http.NewRequestWithContext(ctx, method, u.base+path, rd)
 	if err != nil {
-		u.br.release()
 		return fail(http.StatusInternalServerError, "building the upstream request failed")
 	}
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
-	e := g.exchange(req, handle)
-	g.settle(ctx, m, u, e)
-	return e
-}
-
-func (g *Gateway) exchange(req *http.Request, handle func(int, []byte) *httpError) *httpError {
 	resp, err := g.client.Do(req)
 	if err != nil {
 		return transportError(req.Context(), err)

@@ -118,3 +118,28 @@ func TestUpstreamProtocols(t *testing.T) {
 		})
 	}
 }
+
+// With a transport of its own (https upstreams, or a caller's choice) the
+// gateway goes through net/http: same answers, same refusals.
+func TestNetHTTPUpstreamPath(t *testing.T) {
+	huge := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Write(make([]byte, 8<<20))
+	}))
+	t.Cleanup(huge.Close)
+	for _, c := range []struct {
+		upstream string
+		status   int
+	}{{"", 200}, {huge.URL, 502}} {
+		w := newWorld(t, worldOpts{upstreams: c.upstream, transport: &http.Transport{}})
+		if w.gw.lean != nil {
+			t.Fatal("the lean client is in use despite a transport")
+		}
+		if st, b := w.infer(w.tokens["all"], inferBody(digits.UCI().Row(7))); st != c.status {
+			t.Fatalf("%s: %d %s", c.upstream, st, b)
+		}
+	}
+	w := newWorld(t, worldOpts{})
+	if w.gw.lean == nil || !w.gw.models["digits"].pool.ups[0].plain {
+		t.Fatal("plain-http upstreams should use the lean client")
+	}
+}

@@ -1,6 +1,7 @@
 package proxy
 
 import (
+	"net/url"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -81,8 +82,10 @@ func (b *breaker) state() string {
 }
 
 type upstream struct {
-	base string // without a trailing slash
-	br   *breaker
+	base  string // without a trailing slash
+	host  string // host:port, for the lean client
+	plain bool   // http:// with no path prefix: the lean client can speak to it
+	br    *breaker
 }
 
 // pool picks upstreams round robin, skipping those whose breaker refuses.
@@ -94,8 +97,14 @@ type pool struct {
 func newPool(bases []string, bc BreakerConfig, now func() time.Time) *pool {
 	p := &pool{}
 	for _, b := range bases {
-		p.ups = append(p.ups, &upstream{base: strings.TrimRight(b, "/"),
-			br: &breaker{limit: bc.Failures, cooldown: bc.Cooldown, now: now}})
+		u := &upstream{base: strings.TrimRight(b, "/"), br: &breaker{limit: bc.Failures, cooldown: bc.Cooldown, now: now}}
+		if pu, err := url.Parse(u.base); err == nil && pu.Scheme == "http" && pu.Path == "" && pu.User == nil {
+			u.host, u.plain = pu.Host, true
+			if pu.Port() == "" {
+				u.host += ":80"
+			}
+		}
+		p.ups = append(p.ups, u)
 	}
 	return p
 }
