@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"time"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
@@ -71,5 +72,9 @@ func newDispatcher(f serveFlags, svc *registry.Service, log *slog.Logger) (*webh
 	return webhook.New(svc.Store(), svc.Events(), eps, webhook.Options{
 		Logger: log,
 		Cursor: webhook.FileCursors(filepath.Join(f.data, "webhooks")),
+		// Other processes append to the same log (the gateway's alerts, a
+		// --local command): read it every second, not only on events of
+		// this process, so their entries are delivered promptly.
+		Poll: time.Second,
 	})
 }
