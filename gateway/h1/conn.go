@@ -36,6 +36,13 @@ type conn struct {
 	idleAt    time.Time
 	deadline  bool   // a deadline is set on nc
 	interrupt func() // built once so AfterFunc needs no closure per request
+
+	// The idle probe (quiet), built once per connection so that checking a
+	// connection before reuse allocates nothing.
+	raw       syscall.RawConn // nil when nc is no socket
+	peek      func(fd uintptr) bool
+	peekQuiet bool
+	peekBuf   [1]byte
 }
 
 func newConn(nc net.Conn, host string, maxHeader int) *conn {
@@ -44,6 +51,10 @@ func newConn(nc net.Conn, host string, maxHeader int) *conn {
 	// A deadline in the past makes every blocked Read or Write on nc
 	// return at once; the connection is then closed by its holder.
 	cn.interrupt = func() { _ = nc.SetDeadline(time.Unix(1, 0)) }
+	if sc, ok := nc.(syscall.Conn); ok {
+		cn.raw, _ = sc.SyscallConn()
+	}
+	cn.setupPeek()
 	return cn
 }
 
@@ -119,4 +130,19 @@ func stale(st stage, err error) bool {
 		return errors.Is(err, io.EOF) || errors.Is(err, syscall.ECONNRESET)
 	}
 	return false
+}
+
+// quietByDeadline peeks for a millisecond: a timeout means nothing came.
+// It costs a timer, so quiet uses it only where no raw socket is at hand
+// (a net.Pipe in tests, a wrapped connection from a custom Dial).
+func (cn *conn) quietByDeadline() bool {
+	if err := cn.nc.SetReadDeadline(time.Now().Add(time.Millisecond)); err != nil {
+		return false
+	}
+	_, err := cn.rd.br.Peek(1)
+	var ne net.Error
+	if !errors.As(err, &ne) || !ne.Timeout() {
+		return false // bytes, EOF or a failure: not reusable
+	}
+	return cn.nc.SetReadDeadline(time.Time{}) == nil
 }

@@ -35,7 +35,10 @@
 //   - persistence (section 9.3): a connection is reused only after an
 //     HTTP/1.1 response was read completely, neither side asked to close,
 //     nothing unexpected followed the response and no error happened.
-//     HTTP/1.0 connections are never reused.
+//     HTTP/1.0 connections are never reused. Before an idle connection is
+//     reused it is probed (one non-blocking peek): anything that arrived
+//     while it sat idle, bytes or EOF, retires it, so stray bytes are
+//     never read as the next request's answer.
 //
 // A request that fails on a connection taken from the idle pool before any
 // byte of the answer arrived is retried once on a fresh connection (RFC

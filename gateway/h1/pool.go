@@ -14,20 +14,36 @@ func (c *Client) acquire(ctx context.Context, host string) (*conn, bool, error) 
 		return nil, false, ErrClosed
 	}
 	list, expired := c.prune(c.idle[host])
-	var cn *conn
-	if n := len(list); n > 0 {
-		cn = list[n-1]
-		list[n-1] = nil
-		list = list[:n-1]
-	}
 	c.idle[host] = list
 	c.mu.Unlock()
 	closeAll(expired)
-	if cn != nil {
-		return cn, true, nil
+	for {
+		cn := c.popIdle(host)
+		if cn == nil {
+			break
+		}
+		if cn.quiet() {
+			return cn, true, nil
+		}
+		cn.close() // something arrived while it was idle: never reuse it
 	}
 	cn, err := c.dial(ctx, host)
 	return cn, false, err
+}
+
+// popIdle takes the newest idle connection to host, or nil.
+func (c *Client) popIdle(host string) *conn {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	list := c.idle[host]
+	n := len(list)
+	if n == 0 {
+		return nil
+	}
+	cn := list[n-1]
+	list[n-1] = nil
+	c.idle[host] = list[:n-1]
+	return cn
 }
 
 // prune splits off the connections idle for longer than IdleTimeout; they
