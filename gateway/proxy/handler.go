@@ -330,6 +330,12 @@ func (g *Gateway) modelRoute(w http.ResponseWriter, r *http.Request, rt route, p
 	if e := g.checkVersion(m, rt.version); e != nil {
 		return e
 	}
+	if v, ok := m.flags.get(p.ID, g.now()); ok && m.cfg.Policy == PolicyBlock {
+		// Blocked means every operation, not only inference.
+		lg.verdict = v
+		g.metrics.inc(mBlocked, "model", m.cfg.Name, "reason", v.Detector)
+		return fail(http.StatusForbidden, "this client is blocked from model %q: its queries look like model extraction", m.cfg.Name)
+	}
 	if e := g.limit(w, r.Context(), m, p); e != nil {
 		return e
 	}
@@ -347,17 +353,22 @@ func (g *Gateway) checkVersion(m *model, version string) *httpError {
 	if version == "" {
 		return nil
 	}
-	served := ""
-	switch {
-	case m.cfg.Registry != nil:
-		served = strconv.FormatInt(m.deployed.Load(), 10)
-	case m.cfg.OIP != nil:
-		served = m.cfg.OIP.Version
-	}
-	if version != served {
+	if version != g.servedVersion(m) {
 		return fail(http.StatusNotFound, "model %q version %q is not served here; use /v2/models/%s/infer for the served version", m.cfg.Name, version, m.cfg.Name)
 	}
 	return nil
+}
+
+// servedVersion is the version the gateway serves of m: the registry's
+// deployed number for a gated model, else the one pinned upstream, else "".
+func (g *Gateway) servedVersion(m *model) string {
+	switch {
+	case m.cfg.Registry != nil:
+		return strconv.FormatInt(m.deployed.Load(), 10)
+	case m.cfg.OIP != nil:
+		return m.cfg.OIP.Version
+	}
+	return ""
 }
 
 // limit applies the principal's limit on this model, then the model's

@@ -3,7 +3,6 @@ package proxy
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"hash/fnv"
 	"io"
@@ -202,40 +201,31 @@ func (g *Gateway) settle(ctx context.Context, m *model, u *upstream, e *httpErro
 	}
 }
 
-// passthrough answers GET metadata and model readiness. An OIP upstream's
-// metadata is passed through; other protocols' metadata is not OIP, so the
-// gateway answers its own (the validated input and the outputs it serves).
-// Readiness asks the upstream when its protocol has a readiness path.
+// passthrough answers GET metadata and model readiness. Metadata is the
+// gateway's own: the input it validates and the outputs it answers, and
+// the served version. The upstream's document is not passed on: it can
+// name internal versions and platforms, and it is not what the gateway
+// accepts. Readiness asks the upstream when its protocol has a path.
 func (g *Gateway) passthrough(w http.ResponseWriter, r *http.Request, m *model, kind int, lg *reqLog) *httpError {
-	name := m.cfg.UpstreamModel
-	if kind == routeModelReady {
-		path := m.codec.ReadyPath(name)
-		if path == "" {
-			w.WriteHeader(http.StatusOK)
-			return nil
-		}
-		return g.call(r.Context(), m, http.MethodGet, path, nil, lg, func(status int, b []byte) *httpError {
-			rc, check := m.codec.(wire.ReadyChecker)
-			if status != http.StatusOK || (check && !rc.Ready(b)) {
-				return &httpError{status: http.StatusServiceUnavailable, msg: "the upstream model is not ready"}
-			}
-			w.WriteHeader(http.StatusOK)
-			return nil
-		})
-	}
-	if m.cfg.Protocol != ProtocolOIP {
-		writeJSON(w, http.StatusOK, m.md)
-		return nil
-	}
-	return g.call(r.Context(), m, http.MethodGet, m.codec.MetadataPath(name), nil, lg, func(status int, b []byte) *httpError {
-		if status != http.StatusOK {
-			return upstreamStatus(status)
-		}
-		var md map[string]json.RawMessage
-		if json.Unmarshal(b, &md) != nil {
-			return &httpError{status: http.StatusBadGateway, msg: "the upstream answered malformed metadata", reason: "garbage"}
+	if kind == routeMetadata {
+		md := m.md
+		if v := g.servedVersion(m); v != "" {
+			md.Versions = []string{v}
 		}
 		writeJSON(w, http.StatusOK, md)
+		return nil
+	}
+	path := m.codec.ReadyPath(m.cfg.UpstreamModel)
+	if path == "" {
+		w.WriteHeader(http.StatusOK)
+		return nil
+	}
+	return g.call(r.Context(), m, http.MethodGet, path, nil, lg, func(status int, b []byte) *httpError {
+		rc, check := m.codec.(wire.ReadyChecker)
+		if status != http.StatusOK || (check && !rc.Ready(b)) {
+			return &httpError{status: http.StatusServiceUnavailable, msg: "the upstream model is not ready"}
+		}
+		w.WriteHeader(http.StatusOK)
 		return nil
 	})
 }

@@ -219,3 +219,40 @@ func TestPredictionRecords(t *testing.T) {
 		}
 	}
 }
+
+// A blocked client is refused every operation on the model, not only
+// inference; metadata is the gateway's own, naming no upstream internals;
+// an approved held answer is not handed out while the model is switched
+// off.
+func TestBlockedEverywhereAndHeldAnswersObeyKillSwitch(t *testing.T) {
+	w := newWorld(t, worldOpts{model: "    policy: block\n    detect: {signals: {enabled: true}}\n"})
+	if st, b, _ := w.do("GET", "/v2/models/digits", w.tokens["all"], ""); st != 200 || strings.Contains(string(b), "modelward_go_mlp") {
+		t.Fatalf("metadata %d %s", st, b)
+	}
+	if st, _, _ := floodRandom(t, w, w.tokens["bob"]); st != 403 {
+		t.Fatalf("flood: %d", st)
+	}
+	for _, path := range []string{"/v2/models/digits", "/v2/models/digits/ready"} {
+		if st, _, _ := w.do("GET", path, w.tokens["bob"], ""); st != 403 {
+			t.Errorf("blocked client: GET %s = %d", path, st)
+		}
+	}
+
+	r := newWorld(t, worldOpts{model: "    policy: review\n    detect: {signals: {enabled: true}}\n"})
+	st, b, _ := floodRandom(t, r, r.tokens["bob"])
+	var tk ticket
+	if st != 202 || json.Unmarshal(b, &tk) != nil {
+		t.Fatalf("held: %d %s", st, b)
+	}
+	if st, _, _ := r.do("POST", "/admin/reviews/"+tk.ReviewID+"/approve", adminKey, `{"reviewer":"alice"}`); st != 200 {
+		t.Fatal(st)
+	}
+	r.gw.SetEnabled("digits", false)
+	if st, _, _ := r.do("GET", tk.Location, r.tokens["bob"], ""); st != 503 {
+		t.Fatalf("collect while disabled: %d", st)
+	}
+	r.gw.SetEnabled("digits", true)
+	if st, _, _ := r.do("GET", tk.Location, r.tokens["bob"], ""); st != 200 {
+		t.Fatalf("collect once enabled: %d", st)
+	}
+}

@@ -37,7 +37,11 @@ func ticketOf(it review.Item) ticket {
 func (g *Gateway) hold(w http.ResponseWriter, m *model, p auth.Principal, lg *reqLog, resp inferResponse, probs [][]float32) *httpError {
 	body := appendInferResponse(nil, &resp)
 	v := lg.verdict
-	it, err := g.reviews.Hold(p.ID, m.cfg.Name, resp.ModelVersion, review.Evidence{Detector: v.Detector, Reason: v.Reason, Score: v.Score},
+	version := resp.ModelVersion
+	if m.cfg.Registry != nil {
+		version = g.servedVersion(m) // the registry's number, checked again on collection
+	}
+	it, err := g.reviews.Hold(p.ID, m.cfg.Name, version, review.Evidence{Detector: v.Detector, Reason: v.Reason, Score: v.Score},
 		fmt.Sprintf("%d row(s); the model's label of the first: %d", len(probs), argmax(probs[0])), body)
 	if err != nil {
 		g.metrics.inc(mBlocked, "model", m.cfg.Name, "reason", "review-queue-full")
@@ -55,6 +59,19 @@ func (g *Gateway) hold(w http.ResponseWriter, m *model, p auth.Principal, lg *re
 // approved, 202 while pending, 403 rejected, 410 expired or collected.
 // Another principal's ticket is 404, like a ticket that never was.
 func (g *Gateway) collect(w http.ResponseWriter, id string, p auth.Principal) *httpError {
+	// A held answer obeys the kill switch and the registry like a fresh
+	// one: while its model is disabled, not deployed, or deployed in
+	// another version, it stays held.
+	if it, ok := g.reviews.Get(id); ok && it.Principal == p.ID && it.State == review.StateApproved {
+		if m, known := g.models[it.Model]; known {
+			if e := g.available(m); e != nil {
+				return e
+			}
+			if m.cfg.Registry != nil && it.Version != g.servedVersion(m) {
+				return fail(http.StatusConflict, "the held answer came from version %q of model %q, which is no longer served", it.Version, it.Model)
+			}
+		}
+	}
 	it, body, err := g.reviews.Collect(id, p.ID)
 	switch {
 	case err == nil:
