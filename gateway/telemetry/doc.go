@@ -18,12 +18,13 @@
 // 0600 because records name clients. A record is never split across files:
 // rotation happens between lines.
 //
-// Records can be sampled. The decision is a hash of the input digest and the
-// client, not a random draw, so it is the same on every replica and after a
-// restart, and a repeated query is either always recorded or never: repeat
-// counts in the sample stay exact, which is what near-duplicate and probing
-// analyses need. An optional secret salt keeps clients from computing which
-// of their queries escape the sample.
+// Records can be sampled. The decision is HMAC-SHA-256 of the input digest
+// and the client under a secret key, not a random draw, so it is the same
+// on every replica sharing the key and after a restart, and a repeated
+// query is either always recorded or never: repeat counts in the sample
+// stay exact, which is what near-duplicate and probing analyses need. The
+// key keeps clients from computing which of their queries escape the
+// sample; without one configured, each File draws its own.
 //
 // Read is the monitor's side: it decodes JSON Lines strictly (bounded line
 // length, exact field names, no unknown or repeated fields, no trailing

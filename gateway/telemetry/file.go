@@ -1,6 +1,7 @@
 package telemetry
 
 import (
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"math"
@@ -49,9 +50,10 @@ type FileConfig struct {
 	// Sample is the share of records kept, in (0, 1]; 0 means 1. The
 	// decision is a hash of InputDigest and Client (see the package doc).
 	Sample float64
-	// SampleSalt, if set and kept secret, stops clients from predicting
-	// which of their queries are sampled. Replicas must share it to make
-	// the same decisions.
+	// SampleSalt keys the sampling decision (HMAC-SHA-256), so clients
+	// cannot predict which of their queries are recorded. Replicas must
+	// share it to make the same decisions; when empty and Sample < 1, a
+	// random key is drawn for this File.
 	SampleSalt []byte
 	// Now stamps records whose Time is zero; time.Now if nil.
 	Now func() time.Time
@@ -122,6 +124,12 @@ func openFile(cfg FileConfig, hook func()) (*File, error) {
 	cfg, err := cfg.withDefaults()
 	if err != nil {
 		return nil, err
+	}
+	if cfg.Sample < 1 && len(cfg.SampleSalt) == 0 {
+		cfg.SampleSalt = make([]byte, 32)
+		if _, err := rand.Read(cfg.SampleSalt); err != nil {
+			return nil, fmt.Errorf("telemetry: drawing a sampling key: %w", err)
+		}
 	}
 	f := &File{
 		now:    cfg.Now,

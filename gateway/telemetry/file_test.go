@@ -223,10 +223,13 @@ func TestWriteAfterClose(t *testing.T) {
 	}
 }
 
+// Sampling is deterministic under one key (replicas sharing it agree),
+// and without a configured key each File draws its own, so a client
+// cannot compute which of its queries go unrecorded.
 func TestFileSampling(t *testing.T) {
-	run := func() ([]int, Stats) {
+	run := func(salt []byte) ([]int, Stats) {
 		path := tempPath(t)
-		f := mustOpen(t, FileConfig{Path: path, Sample: 0.25, Buffer: 10000})
+		f := mustOpen(t, FileConfig{Path: path, Sample: 0.25, Buffer: 10000, SampleSalt: salt})
 		for i := range 10000 {
 			f.Write(rec(i))
 		}
@@ -239,12 +242,18 @@ func TestFileSampling(t *testing.T) {
 		}
 		return rows, f.Stats()
 	}
-	a, sa := run()
-	b, _ := run()
+	key := []byte("a shared secret sampling key")
+	a, sa := run(key)
+	b, _ := run(key)
 	if !reflect.DeepEqual(a, b) {
-		t.Fatal("two runs kept different records")
+		t.Fatal("two runs under one key kept different records")
 	}
 	if len(a) < 2300 || len(a) > 2700 || sa.SampledOut+sa.Written != 10000 {
 		t.Fatalf("kept %d of 10000, stats %+v", len(a), sa)
+	}
+	c, _ := run(nil)
+	d, _ := run(nil)
+	if reflect.DeepEqual(c, d) || reflect.DeepEqual(a, c) {
+		t.Fatal("without a key the decisions are predictable")
 	}
 }
