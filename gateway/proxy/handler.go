@@ -336,11 +336,11 @@ func (g *Gateway) modelRoute(w http.ResponseWriter, r *http.Request, rt route, p
 		g.metrics.inc(mBlocked, "model", m.cfg.Name, "reason", v.Detector)
 		return fail(http.StatusForbidden, "this client is blocked from model %q: its queries look like model extraction", m.cfg.Name)
 	}
-	if e := g.limit(w, r.Context(), m, p); e != nil {
-		return e
-	}
 	if rt.kind == routeInfer {
-		return g.infer(w, r, m, p, lg)
+		return g.infer(w, r, m, p, lg) // charged by its rows once parsed
+	}
+	if e := g.limit(w, r.Context(), m, p, 1); e != nil {
+		return e
 	}
 	return g.passthrough(w, r, m, rt.kind, lg)
 }
@@ -371,35 +371,61 @@ func (g *Gateway) servedVersion(m *model) string {
 	return ""
 }
 
-// limit applies the principal's limit on this model, then the model's
-// limit over all principals. A limiter that cannot answer refuses (503):
-// failing open would lift every limit whenever Redis is down.
-func (g *Gateway) limit(w http.ResponseWriter, ctx context.Context, m *model, p auth.Principal) *httpError {
-	checks := []struct {
-		key string
-		l   ratelimit.Limit
-	}{{"p:" + m.cfg.Name + ":" + p.ID, m.cfg.Rate.limit()}}
+// limitCheck is one limit a request is charged against.
+type limitCheck struct {
+	key      string
+	l        ratelimit.Limit
+	throttle bool // the flagged-client throttle, not an ordinary limit
+}
+
+// limit charges n queries to the principal's limit on this model, the
+// model's limit over all principals and, for a client flagged under the
+// throttle policy, the throttle. An inference is charged its rows once
+// parsed (one when it fails to parse), other routes one, so limits and
+// quotas count queries, not requests. A limiter that cannot answer
+// refuses (503): failing open would lift every limit whenever Redis is
+// down.
+func (g *Gateway) limit(w http.ResponseWriter, ctx context.Context, m *model, p auth.Principal, n int) *httpError {
+	if n < 1 {
+		return nil
+	}
+	checks := []limitCheck{{key: "p:" + m.cfg.Name + ":" + p.ID, l: m.cfg.Rate.limit()}}
 	if m.cfg.ModelRate != nil {
-		checks = append(checks, struct {
-			key string
-			l   ratelimit.Limit
-		}{"m:" + m.cfg.Name, m.cfg.ModelRate.limit()})
+		checks = append(checks, limitCheck{key: "m:" + m.cfg.Name, l: m.cfg.ModelRate.limit()})
+	}
+	if m.cfg.Policy == PolicyThrottle {
+		if _, flagged := m.flags.get(p.ID, g.now()); flagged {
+			checks = append(checks, limitCheck{key: "t:" + m.cfg.Name + ":" + p.ID, l: m.cfg.Throttle.limit(), throttle: true})
+		}
 	}
 	for _, c := range checks {
-		d, err := g.limiter.Allow(ctx, c.key, c.l, g.now())
-		if err != nil {
-			g.log.Error("rate limiter", "model", m.cfg.Name, "err", err)
-			return fail(http.StatusServiceUnavailable, "rate limiter unavailable")
-		}
-		if !d.Allowed {
-			secs := int64(math.Ceil(d.RetryAfter.Seconds()))
-			w.Header().Set("Retry-After", strconv.FormatInt(max(secs, 1), 10))
-			g.metrics.inc(mBlocked, "model", m.cfg.Name, "reason", d.Reason)
-			e := fail(http.StatusTooManyRequests, "rate limit exceeded (%s); retry after %d s", d.Reason, max(secs, 1))
+		if e := g.charge(w, ctx, m, c, n); e != nil {
 			return e
 		}
 	}
 	return nil
+}
+
+func (g *Gateway) charge(w http.ResponseWriter, ctx context.Context, m *model, c limitCheck, n int) *httpError {
+	d, err := g.limiter.AllowN(ctx, c.key, c.l, n, g.now())
+	if errors.Is(err, ratelimit.ErrCost) {
+		return fail(http.StatusBadRequest, "a batch of %d more rows is more than the limit's burst of %d; send fewer rows per request", n, c.l.Burst)
+	}
+	if err != nil {
+		g.log.Error("rate limiter", "model", m.cfg.Name, "err", err)
+		return fail(http.StatusServiceUnavailable, "rate limiter unavailable")
+	}
+	if d.Allowed {
+		return nil
+	}
+	secs := max(int64(math.Ceil(d.RetryAfter.Seconds())), 1)
+	w.Header().Set("Retry-After", strconv.FormatInt(secs, 10))
+	if c.throttle {
+		g.metrics.inc(mBlocked, "model", m.cfg.Name, "reason", "throttled")
+		return fail(http.StatusTooManyRequests, "this client is throttled on model %q: its queries look like model extraction; retry after %d s", m.cfg.Name, secs)
+	}
+	g.metrics.inc(mBlocked, "model", m.cfg.Name, "reason", d.Reason)
+	return fail(http.StatusTooManyRequests, "rate limit exceeded (%s); retry after %d s", d.Reason, secs)
 }
 
 // problem is the error body: RFC 9457 problem details with an "error"

@@ -19,22 +19,18 @@ import (
 // infer is POST /v2/models/{name}/infer: bound, parse, validate, forward,
 // detect, harden, answer.
 func (g *Gateway) infer(w http.ResponseWriter, r *http.Request, m *model, p auth.Principal, lg *reqLog) *httpError {
-	if e := g.flaggedBefore(w, r.Context(), m, p, lg); e != nil {
-		return e
+	req, e := g.readInfer(r, m)
+	rows := 1 // a request that fails to parse still costs one query
+	if e == nil {
+		rows = len(req.Batch)
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, g.cfg.Limits.MaxBodyBytes))
-	if err != nil {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			return fail(http.StatusRequestEntityTooLarge, "request body over %d bytes", g.cfg.Limits.MaxBodyBytes)
-		}
-		return fail(http.StatusBadRequest, "reading the request body failed")
+	// Charged once the rows are known, so limits, quotas and the throttle
+	// count queries, not requests, and every request is charged exactly
+	// once: max(rows, 1).
+	if le := g.limit(w, r.Context(), m, p, rows); le != nil {
+		return le
 	}
-	req, err := oip.ParseInferRequest(body, m.md, g.cfg.Limits.MaxBatch)
-	if err != nil {
-		return fail(http.StatusBadRequest, "%s", err.Error())
-	}
-	if e := checkRange(req.Batch, m.cfg.Input); e != nil {
+	if e != nil {
 		return e
 	}
 	probs, version, e := g.forwardInfer(r.Context(), m, req, lg)
@@ -57,6 +53,26 @@ func (g *Gateway) infer(w http.ResponseWriter, r *http.Request, m *model, p auth
 	}
 	g.record(m, p, req, version, probs, act, lg, status)
 	return nil
+}
+
+// readInfer reads the bounded body and parses and validates the request.
+func (g *Gateway) readInfer(r *http.Request, m *model) (*oip.InferRequest, *httpError) {
+	body, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, g.cfg.Limits.MaxBodyBytes))
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return nil, fail(http.StatusRequestEntityTooLarge, "request body over %d bytes", g.cfg.Limits.MaxBodyBytes)
+		}
+		return nil, fail(http.StatusBadRequest, "reading the request body failed")
+	}
+	req, err := oip.ParseInferRequest(body, m.md, g.cfg.Limits.MaxBatch)
+	if err != nil {
+		return nil, fail(http.StatusBadRequest, "%s", err.Error())
+	}
+	if e := checkRange(req.Batch, m.cfg.Input); e != nil {
+		return nil, e
+	}
+	return req, nil
 }
 
 // checkRange refuses values outside the model's input range: they are

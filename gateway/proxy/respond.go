@@ -2,9 +2,7 @@ package proxy
 
 import (
 	"context"
-	"math"
 	"net/http"
-	"strconv"
 	"time"
 
 	"github.com/modelward/modelward/gateway/auth"
@@ -19,35 +17,6 @@ const (
 	actDegrade               // send the label only
 	actReview                // hold it for a reviewer
 )
-
-// flaggedBefore applies the policy to a client flagged by earlier queries,
-// before its request costs anything: block refuses, throttle holds it to
-// the model's throttle rate.
-func (g *Gateway) flaggedBefore(w http.ResponseWriter, ctx context.Context, m *model, p auth.Principal, lg *reqLog) *httpError {
-	v, ok := m.flags.get(p.ID, g.now())
-	if !ok {
-		return nil
-	}
-	switch m.cfg.Policy {
-	case PolicyBlock:
-		lg.verdict = v
-		g.metrics.inc(mBlocked, "model", m.cfg.Name, "reason", v.Detector)
-		return fail(http.StatusForbidden, "this client is blocked from model %q: its queries look like model extraction", m.cfg.Name)
-	case PolicyThrottle:
-		d, err := g.limiter.Allow(ctx, "t:"+m.cfg.Name+":"+p.ID, m.cfg.Throttle.limit(), g.now())
-		if err != nil {
-			return fail(http.StatusServiceUnavailable, "rate limiter unavailable")
-		}
-		if !d.Allowed {
-			lg.verdict = v
-			secs := max(int64(math.Ceil(d.RetryAfter.Seconds())), 1)
-			w.Header().Set("Retry-After", strconv.FormatInt(secs, 10))
-			g.metrics.inc(mBlocked, "model", m.cfg.Name, "reason", "throttled")
-			return fail(http.StatusTooManyRequests, "this client is throttled on model %q: its queries look like model extraction; retry after %d s", m.cfg.Name, secs)
-		}
-	}
-	return nil
-}
 
 // detect observes each row in the model's detectors, remembers a flag,
 // raises it once when it is new, and says what the policy does with the

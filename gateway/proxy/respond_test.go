@@ -256,3 +256,45 @@ func TestBlockedEverywhereAndHeldAnswersObeyKillSwitch(t *testing.T) {
 		t.Fatalf("collect once enabled: %d", st)
 	}
 }
+
+// Limits, quotas and the throttle count queries (rows), not requests: a
+// batch cannot carry more queries than the client may send (found by
+// review: a throttled client got 64 answers a second in batches).
+func TestLimitsCountRows(t *testing.T) {
+	batch := func(n int) string {
+		rows := make([][]float32, n)
+		for i := range rows {
+			rows[i] = digits.UCI().Row(i)
+		}
+		return inferBody(rows...)
+	}
+	w := newWorld(t, worldOpts{model: "    model_rate: {rate: 100, burst: 100, daily: 10}\n"})
+	answered := 0
+	for range 3 {
+		if st, b := w.infer(w.tokens["all"], batch(4)); st == 200 {
+			answered += len(decode(t, b).output("label"))
+		}
+	}
+	if answered != 8 {
+		t.Fatalf("a daily quota of 10 queries answered %d rows in batches of 4", answered)
+	}
+	if st, b := w.infer(w.tokens["all"], batch(2)); st != 200 || len(decode(t, b).output("label")) != 2 {
+		t.Fatalf("the last 2 of the quota: %d %s", st, b)
+	}
+	if st, _ := w.infer(w.tokens["all"], batch(1)); st != 429 {
+		t.Fatalf("past the quota: %d", st)
+	}
+
+	th := newWorld(t, worldOpts{model: "    policy: throttle\n    throttle: {rate: 1, burst: 4}\n    detect: {signals: {enabled: true}}\n"})
+	floodRandom(t, th, th.tokens["bob"])
+	th.clock.Advance(10 * time.Second) // a full throttle bucket: 4 queries
+	if st, b := th.infer(th.tokens["bob"], batch(8)); st != 400 || !strings.Contains(errorOf(b), "burst") {
+		t.Fatalf("a batch over the throttle's burst: %d %s", st, b)
+	}
+	if st, b := th.infer(th.tokens["bob"], batch(4)); st != 200 || len(decode(t, b).output("label")) != 4 {
+		t.Fatalf("a batch within it: %d %s", st, b)
+	}
+	if st, _ := th.infer(th.tokens["bob"], batch(1)); st != 429 {
+		t.Fatalf("the throttle is spent: %d", st)
+	}
+}

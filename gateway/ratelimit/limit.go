@@ -65,9 +65,23 @@ type Decision struct {
 
 // Limiter decides whether the request identified by key may proceed under l,
 // and if so counts it. now is the caller's clock; Redis ignores it in favour
-// of the server's.
+// of the server's. AllowN does the same for a request that costs n tokens
+// and n of the daily quota (a batch of n queries): all of them or none.
 type Limiter interface {
 	Allow(ctx context.Context, key string, l Limit, now time.Time) (Decision, error)
+	AllowN(ctx context.Context, key string, l Limit, n int, now time.Time) (Decision, error)
+}
+
+// ErrCost reports a cost outside 1..Burst: a request costing more than the
+// bucket holds could never be allowed, so it is refused as an error rather
+// than told to retry.
+var ErrCost = errors.New("ratelimit: cost outside 1..burst")
+
+func checkCost(n int, l Limit) error {
+	if n < 1 || n > l.Burst {
+		return fmt.Errorf("%w: %d tokens, burst %d", ErrCost, n, l.Burst)
+	}
+	return nil
 }
 
 // Validate reports whether l is within bounds. A limit out of bounds is a
@@ -119,7 +133,7 @@ func unixNano(t time.Time) (int64, error) {
 
 // decide applies l to st at now (unix nanoseconds), updating st only when the
 // request is allowed. l must be valid.
-func decide(st *state, l Limit, now int64) Decision {
+func decide(st *state, l Limit, n int, now int64) Decision {
 	d := Decision{Limit: l}
 	day := now / nsPerDay // now ≥ 0, so this is the floor
 	used := st.used
@@ -131,20 +145,21 @@ func decide(st *state, l Limit, now int64) Decision {
 	case day > st.day:
 		used = 0
 	}
-	if l.Daily > 0 && used >= l.Daily {
+	cost := int64(n)
+	if l.Daily > 0 && used+cost > l.Daily {
 		d.Reason, d.RetryAfter = ReasonQuota, time.Duration((day+1)*nsPerDay-now)
 		return d
 	}
 	t := l.interval()
 	tat := max(st.tat, now)
-	allowAt := tat + t - int64(l.Burst)*t
+	allowAt := tat + cost*t - int64(l.Burst)*t
 	if now < allowAt {
 		d.Reason, d.RetryAfter = ReasonRate, time.Duration(allowAt-now)
 		return d
 	}
-	st.tat, st.day, st.used = tat+t, day, used+1
+	st.tat, st.day, st.used = tat+cost*t, day, used+cost
 	d.Allowed = true
-	d.Remaining = remaining((now-allowAt)/t, l.Daily, used+1)
+	d.Remaining = remaining((now-allowAt)/t, l.Daily, used+cost)
 	return d
 }
 

@@ -89,8 +89,16 @@ func newMemory(opt MemoryOptions, n int) *Memory {
 }
 
 // Allow implements Limiter. It never blocks on I/O; ctx is not consulted.
-func (m *Memory) Allow(_ context.Context, key string, l Limit, now time.Time) (Decision, error) {
+func (m *Memory) Allow(ctx context.Context, key string, l Limit, now time.Time) (Decision, error) {
+	return m.AllowN(ctx, key, l, 1, now)
+}
+
+// AllowN implements Limiter for a request that costs n tokens.
+func (m *Memory) AllowN(_ context.Context, key string, l Limit, n int, now time.Time) (Decision, error) {
 	if err := l.Validate(); err != nil {
+		return Decision{}, err
+	}
+	if err := checkCost(n, l); err != nil {
 		return Decision{}, err
 	}
 	if len(key) > MaxKeyLen {
@@ -105,7 +113,7 @@ func (m *Memory) Allow(_ context.Context, key string, l Limit, now time.Time) (D
 	}
 	s := &m.shards[maphash.String(m.seed, key)&m.mask]
 	s.mu.Lock()
-	d := decide(&s.entries[s.lookup(key, &m.evictions)].st, l, ns)
+	d := decide(&s.entries[s.lookup(key, &m.evictions)].st, l, n, ns)
 	s.mu.Unlock()
 	return d, nil
 }

@@ -16,7 +16,7 @@ import (
 // about the year 2255) from the server's TIME, so that every replica uses
 // one clock.
 //
-// KEYS[1]: the key's hash. ARGV: interval in µs (1/Rate), burst, daily.
+// KEYS[1]: the key's hash. ARGV: interval in µs (1/Rate), burst, daily, cost.
 // Returns {allowed 0|1, remaining, retry after in µs, reason 0|1 rate|2 quota}.
 const allowScript = `
 if redis.replicate_commands then pcall(redis.replicate_commands) end
@@ -27,21 +27,22 @@ local day = math.floor(sec / 86400)
 local interval = tonumber(ARGV[1])
 local burst = tonumber(ARGV[2])
 local daily = tonumber(ARGV[3])
+local cost = tonumber(ARGV[4])
 local st = redis.call('HMGET', KEYS[1], 'tat', 'day', 'used')
 local used = 0
 if tonumber(st[2]) == day then used = tonumber(st[3]) or 0 end
 local eod = (day + 1) * 86400000000
-if daily > 0 and used >= daily then
+if daily > 0 and used + cost > daily then
   return {0, 0, math.ceil(eod - now), 2}
 end
 local tat = tonumber(st[1]) or now
 if tat < now then tat = now end
-local allow_at = tat + interval - burst * interval
+local allow_at = tat + cost * interval - burst * interval
 if now < allow_at then
   return {0, 0, math.ceil(allow_at - now), 1}
 end
-used = used + 1
-local new_tat = tat + interval
+used = used + cost
+local new_tat = tat + cost * interval
 redis.call('HSET', KEYS[1], 'tat', string.format('%.17g', new_tat), 'day', string.format('%d', day), 'used', string.format('%d', used))
 local keep = new_tat - now
 if daily > 0 and eod - now > keep then keep = eod - now end
@@ -70,12 +71,21 @@ func NewRedis(client redis.UniversalClient, prefix string) *Redis {
 // Allow implements Limiter with one script call. now is ignored: the server's
 // clock decides. On a Redis error it returns the error and a refusal; see the
 // package documentation for what the caller should do then.
-func (r *Redis) Allow(ctx context.Context, key string, l Limit, _ time.Time) (Decision, error) {
+func (r *Redis) Allow(ctx context.Context, key string, l Limit, now time.Time) (Decision, error) {
+	return r.AllowN(ctx, key, l, 1, now)
+}
+
+// AllowN implements Limiter for a request that costs n tokens, in the same
+// one script call.
+func (r *Redis) AllowN(ctx context.Context, key string, l Limit, n int, _ time.Time) (Decision, error) {
 	if err := l.Validate(); err != nil {
 		return Decision{}, err
 	}
+	if err := checkCost(n, l); err != nil {
+		return Decision{}, err
+	}
 	interval := strconv.FormatFloat(1e6/l.Rate, 'g', 17, 64)
-	res, err := script.Run(ctx, r.client, []string{r.KeyName(key)}, interval, l.Burst, l.Daily).Int64Slice()
+	res, err := script.Run(ctx, r.client, []string{r.KeyName(key)}, interval, l.Burst, l.Daily, n).Int64Slice()
 	if err != nil {
 		return Decision{}, fmt.Errorf("ratelimit: redis: %w", err)
 	}
