@@ -67,6 +67,7 @@ Exit status: 0 after a clean shutdown, 2 on a usage or start-up error.`,
 	fl.StringVar(&f.metricsListen, "metrics-listen", "", "serve /metrics without authentication on this address (overrides metrics_listen)")
 	fl.DurationVar(&f.logFlush, "log-flush", logbuf.DefaultInterval, "write log lines in batches this often (0: each line at once)")
 	fl.StringVar(&f.pprof, "pprof", "", "serve Go's profiler (/debug/pprof/) without authentication on this loopback address, for diagnosis")
+	cmd.AddCommand(newGatewayCalibrateCmd())
 	return cmd
 }
 
