@@ -172,16 +172,21 @@ func (b *Batch) Wait() error {
 }
 
 // copyHashing copies src to dst and returns the SHA-256 of what it
-// copied. Hashing runs on its own goroutine, a chunk behind the writes, so
-// a push costs the slower of hashing and writing rather than their sum.
+// copied. Reading, writing and hashing are three stages of a pipeline, each
+// on its own goroutine and a chunk apart, so a push costs the slowest of
+// the three rather than their sum: on a loaded 2-core machine the reads
+// (socket, multipart) and the writes (copies into the page cache) were
+// each as long as the hash.
 func copyHashing(dst io.Writer, src io.Reader) (int64, []byte, error) {
-	const chunk = 1 << 20
-	free := make(chan []byte, 3)
-	for range 3 {
+	const chunk, buffers = 1 << 20, 6
+	free := make(chan []byte, buffers)
+	for range buffers {
 		free <- make([]byte, chunk)
 	}
-	toHash := make(chan []byte, 2)
+	toWrite, toHash := make(chan []byte, buffers), make(chan []byte, buffers)
 	sum := make(chan []byte, 1)
+	var werr error
+	failed := make(chan struct{}) // closed by the writer on its first error
 	go func() {
 		h := sha256.New()
 		for b := range toHash {
@@ -190,29 +195,49 @@ func copyHashing(dst io.Writer, src io.Reader) (int64, []byte, error) {
 		}
 		sum <- h.Sum(nil)
 	}()
-	var n int64
-	var err error
-	for {
-		b := <-free
-		m, rerr := io.ReadFull(src, b)
-		if m > 0 {
-			if _, werr := dst.Write(b[:m]); werr != nil {
-				err = werr
-				break
+	go func() {
+		defer close(toHash)
+		for b := range toWrite {
+			if werr == nil {
+				if _, werr = dst.Write(b); werr != nil {
+					close(failed)
+				}
 			}
+			toHash <- b
+		}
+	}()
+	n, rerr := readChunks(src, free, toWrite, failed)
+	close(toWrite)
+	digest := <-sum // the writer has finished too: it closed toHash
+	if werr != nil {
+		return n, digest, werr
+	}
+	return n, digest, rerr
+}
+
+// readChunks is the pipeline's first stage: it fills free buffers from src
+// and hands them on until EOF, a read error or the writer's failure.
+func readChunks(src io.Reader, free <-chan []byte, out chan<- []byte, failed <-chan struct{}) (int64, error) {
+	var n int64
+	for {
+		var b []byte
+		select {
+		case b = <-free:
+		case <-failed:
+			return n, nil
+		}
+		m, err := io.ReadFull(src, b)
+		if m > 0 {
 			n += int64(m)
-			toHash <- b[:m]
+			out <- b[:m]
 		}
-		if rerr == io.EOF || rerr == io.ErrUnexpectedEOF {
-			break
-		}
-		if rerr != nil {
-			err = rerr
-			break
+		switch {
+		case err == io.EOF || err == io.ErrUnexpectedEOF:
+			return n, nil
+		case err != nil:
+			return n, err
 		}
 	}
-	close(toHash)
-	return n, <-sum, err
 }
 
 // commit moves a synced temporary file to its content address. An
