@@ -98,6 +98,9 @@ func (c *Client) send(ctx context.Context, method, path string, query url.Values
 	if err != nil {
 		return nil, err
 	}
+	if sb, ok := body.(interface{ Size() int64 }); ok {
+		req.ContentLength = sb.Size() // a streamed body of known length: no chunked encoding
+	}
 	req.Header.Set("Authorization", "Bearer "+c.token)
 	req.Header.Set("Accept", "application/json")
 	if body != nil {

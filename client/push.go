@@ -1,8 +1,8 @@
 package client
 
 import (
+	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -34,19 +34,22 @@ type PushResult struct {
 // file (empty: none) as a new version of model. The body is streamed
 // (multipart, one part per file), so the model is never held in memory;
 // progress, when set, is called with the bytes sent so far.
+//
+// The multipart framing is computed up front, so the request carries a
+// Content-Length: no chunked encoding on the wire, and the server reads the
+// files in large reads rather than chunk by chunk.
 func (c *Client) Push(ctx context.Context, model, path, signature string, progress func(int64)) (*PushResult, error) {
 	files, err := modelFiles(path, signature)
 	if err != nil {
 		return nil, err
 	}
-	pr, pw := io.Pipe()
-	mw := multipart.NewWriter(pw)
-	go func() {
-		pw.CloseWithError(writeParts(mw, files, signature, progress))
-	}()
+	body, ctype, err := newPushBody(files, signature, progress)
+	if err != nil {
+		return nil, err
+	}
+	defer body.Close()
 	var out PushResult
-	_, err = c.send(ctx, http.MethodPost, modelPath(model)+"/versions", nil, pr, mw.FormDataContentType(), &out)
-	pr.CloseWithError(errors.New("push ended")) // stops the writer if the server answered early
+	_, err = c.send(ctx, http.MethodPost, modelPath(model)+"/versions", nil, body, ctype, &out)
 	return &out, err
 }
 
@@ -102,10 +105,36 @@ func modelFiles(root, signature string) ([]localFile, error) {
 	return out, err
 }
 
-func writeParts(mw *multipart.Writer, files []localFile, signature string, progress func(int64)) error {
-	var sent int64
-	buf := make([]byte, 1<<20)
+// pushBody is the multipart body of a push, read part by part: each
+// part's framing (computed by mime/multipart) then the file's bytes, read
+// from the file only when the body gets there. Its size is known before the
+// first byte is sent, and files that change size meanwhile fail the push.
+type pushBody struct {
+	segs     []segment
+	size     int64
+	cur      int
+	open     *os.File
+	left     int64 // bytes of the open file still to send
+	sent     int64
+	progress func(int64)
+}
+
+// segment is framing bytes, or a file of a known size.
+type segment struct {
+	frame []byte
+	path  string
+	size  int64
+}
+
+func newPushBody(files []localFile, signature string, progress func(int64)) (*pushBody, string, error) {
+	var frame bytes.Buffer
+	mw := multipart.NewWriter(&frame)
+	b := &pushBody{progress: progress}
 	add := func(name, filename, abs string) error {
+		st, err := os.Stat(abs)
+		if err != nil {
+			return err
+		}
 		h := textproto.MIMEHeader{}
 		params := map[string]string{"name": name}
 		if filename != "" {
@@ -113,32 +142,101 @@ func writeParts(mw *multipart.Writer, files []localFile, signature string, progr
 		}
 		h.Set("Content-Disposition", mime.FormatMediaType("form-data", params))
 		h.Set("Content-Type", "application/octet-stream")
-		w, err := mw.CreatePart(h)
-		if err != nil {
+		if _, err := mw.CreatePart(h); err != nil {
 			return err
 		}
-		f, err := os.Open(abs)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		// 1 MiB writes (os.File's WriteTo would copy 32 KiB at a time).
-		n, err := io.CopyBuffer(w, struct{ io.Reader }{f}, buf)
-		sent += n
-		if progress != nil {
-			progress(sent)
-		}
-		return err
+		b.push(segment{frame: bytes.Clone(frame.Bytes())})
+		frame.Reset()
+		b.push(segment{path: abs, size: st.Size()})
+		return nil
 	}
 	for _, f := range files {
 		if err := add("file", f.rel, f.abs); err != nil {
-			return err
+			return nil, "", err
 		}
 	}
 	if signature != "" {
 		if err := add("signature", "model.sig", signature); err != nil {
-			return err
+			return nil, "", err
 		}
 	}
-	return mw.Close()
+	if err := mw.Close(); err != nil {
+		return nil, "", err
+	}
+	b.push(segment{frame: bytes.Clone(frame.Bytes())})
+	return b, mw.FormDataContentType(), nil
+}
+
+func (b *pushBody) push(s segment) {
+	b.segs = append(b.segs, s)
+	b.size += int64(len(s.frame)) + s.size
+}
+
+// Size is the body's length, for the Content-Length.
+func (b *pushBody) Size() int64 { return b.size }
+
+// Read serves the segments in turn.
+func (b *pushBody) Read(p []byte) (int, error) {
+	for b.cur < len(b.segs) {
+		s := &b.segs[b.cur]
+		if s.path == "" {
+			if len(s.frame) == 0 {
+				b.cur++
+				continue
+			}
+			n := copy(p, s.frame)
+			s.frame = s.frame[n:]
+			return n, nil
+		}
+		n, err := b.readFile(s, p)
+		if n > 0 || err != nil {
+			return n, err
+		}
+	}
+	return 0, io.EOF
+}
+
+// readFile reads the current file segment, opening it on first use and
+// moving on once its announced size is sent.
+func (b *pushBody) readFile(s *segment, p []byte) (int, error) {
+	if b.open == nil {
+		f, err := os.Open(s.path)
+		if err != nil {
+			return 0, err
+		}
+		b.open, b.left = f, s.size
+	}
+	if b.left == 0 {
+		var one [1]byte
+		if n, _ := b.open.Read(one[:]); n > 0 {
+			return 0, fmt.Errorf("%s grew while it was being pushed", s.path)
+		}
+		b.open.Close()
+		b.open = nil
+		b.cur++
+		return 0, nil
+	}
+	n, err := b.open.Read(p[:min(int64(len(p)), b.left)])
+	b.left -= int64(n)
+	b.sent += int64(n)
+	if b.progress != nil && n > 0 {
+		b.progress(b.sent)
+	}
+	if err == io.EOF && b.left > 0 {
+		return n, fmt.Errorf("%s shrank while it was being pushed", s.path)
+	}
+	if err == io.EOF {
+		err = nil
+	}
+	return n, err
+}
+
+// Close closes the file being sent, if any.
+func (b *pushBody) Close() error {
+	if b.open != nil {
+		err := b.open.Close()
+		b.open = nil
+		return err
+	}
+	return nil
 }
