@@ -40,6 +40,9 @@ type Config struct {
 	// MaxDistances is the window of distances W is computed over: the last
 	// MaxDistances (at most 5000, the limit of Royston's approximation).
 	MaxDistances int
+	// Terse leaves Reason empty on decisions that are not flagged: a
+	// server that only logs flags saves a formatted string per query.
+	Terse bool
 }
 
 // ErrQuery reports a query the detector cannot take.
@@ -251,12 +254,16 @@ func (d *Detector) decide() Decision {
 	dec := d.base()
 	n := d.dists.len()
 	if n < d.cfg.MinQueries {
-		dec.Reason = fmt.Sprintf("collecting: %d of %d distances before the normality test", n, d.cfg.MinQueries)
+		if d.explain(dec) {
+			dec.Reason = fmt.Sprintf("collecting: %d of %d distances before the normality test", n, d.cfg.MinQueries)
+		}
 		return dec
 	}
 	w, kept, ok := d.w()
 	if !ok {
-		dec.Reason = fmt.Sprintf("untested: the %d distances (%d within 3 sd) have no spread", n, kept)
+		if d.explain(dec) {
+			dec.Reason = fmt.Sprintf("untested: the %d distances (%d within 3 sd) have no spread", n, kept)
+		}
 		return d.withFlag(dec)
 	}
 	d.lastW, dec.W, dec.Tested = w, w, true
@@ -264,6 +271,9 @@ func (d *Detector) decide() Decision {
 		d.flaggedAt = d.queries
 	}
 	dec.Flagged = d.flaggedAt > 0
+	if !d.explain(dec) {
+		return dec
+	}
 	rel := ">="
 	if w < d.cfg.Threshold {
 		rel = "<"
@@ -274,6 +284,10 @@ func (d *Detector) decide() Decision {
 	}
 	return d.withFlag(dec)
 }
+
+// explain tells whether dec gets a Reason: always, unless Terse and not
+// flagged.
+func (d *Detector) explain(dec Decision) bool { return !d.cfg.Terse || dec.Flagged }
 
 // base is the decision's state before this query's test. W stays NaN inside
 // the detector until tested but is reported as 0, which JSON can encode.

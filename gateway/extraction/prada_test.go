@@ -267,3 +267,24 @@ func TestRepeatingBenignClientNotFlagged(t *testing.T) {
 		}
 	}
 }
+
+// Terse explains flagged decisions only, and decides exactly as before.
+func TestTerseReasons(t *testing.T) {
+	ds := loadDigits(t)
+	qs := jacobianQueries(ds, 0, 200)
+	cfg := digitsConfig()
+	full := run(t, cfg, ds, qs)
+	cfg.Terse = true
+	terse := run(t, cfg, ds, qs)
+	flagged := false
+	for i := range full {
+		a, b := full[i], terse[i]
+		if a.Flagged != b.Flagged || a.W != b.W || (b.Flagged && b.Reason != a.Reason) || (!b.Flagged && b.Reason != "") {
+			t.Fatalf("query %d: %+v vs %+v", i+1, a, b)
+		}
+		flagged = flagged || b.Flagged
+	}
+	if !flagged {
+		t.Fatal("this attacker was flagged before; the test needs a flag to compare")
+	}
+}

@@ -32,7 +32,8 @@ func newDetectors(m *ModelConfig, now func() time.Time) (*detectors, error) {
 	if p := dc.PRADA; p != nil && p.Enabled {
 		t, err := extraction.NewTracker(extraction.TrackerConfig{
 			Detector: extraction.Config{Threshold: p.Threshold, MinQueries: p.MinQueries,
-				MaxPerClass: p.MaxPerClass, MaxDistances: p.MaxDistances, Dim: m.Input.Features, Classes: m.Classes},
+				MaxPerClass: p.MaxPerClass, MaxDistances: p.MaxDistances, Dim: m.Input.Features, Classes: m.Classes,
+				Terse: true}, // only flags are logged
 			MaxClients: dc.MaxClients, IdleTTL: dc.IdleTTL, Now: now})
 		if err != nil {
 			return nil, fmt.Errorf("prada: %w", err)

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"math"
 	"net/http"
 	"regexp"
@@ -189,18 +190,19 @@ func (g *Gateway) finish(r *http.Request, lg *reqLog, start time.Time) {
 	if model == "" {
 		model = "-"
 	}
-	st := strconv.Itoa(lg.status)
-	g.metrics.inc(mRequests, "model", model, "status", st)
+	g.metrics.inc(mRequests, "model", model, "status", strconv.Itoa(lg.status))
 	g.metrics.observe(el, "model", model)
-	attrs := []any{"principal", lg.principal, "model", model, "method", r.Method,
-		"status", lg.status, "latency_ms", float64(el.Microseconds()) / 1000}
+	// LogAttrs with typed attributes: no boxing of every value per request.
+	attrs := make([]slog.Attr, 0, 9)
+	attrs = append(attrs, slog.String("principal", lg.principal), slog.String("model", model), slog.String("method", r.Method),
+		slog.Int("status", lg.status), slog.Float64("latency_ms", float64(el.Microseconds())/1000))
 	if lg.upstream != "" {
-		attrs = append(attrs, "upstream", lg.upstream)
+		attrs = append(attrs, slog.String("upstream", lg.upstream))
 	}
 	if v := lg.verdict; v.Flagged {
-		attrs = append(attrs, "detector", v.Detector, "score", v.Score, "reason", v.Reason)
+		attrs = append(attrs, slog.String("detector", v.Detector), slog.Float64("score", v.Score), slog.String("reason", v.Reason))
 	}
-	g.log.Info("request", attrs...)
+	g.log.LogAttrs(r.Context(), slog.LevelInfo, "request", attrs...)
 }
 
 func (g *Gateway) serve(w http.ResponseWriter, r *http.Request, lg *reqLog) *httpError {
