@@ -6,21 +6,18 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/modelward/modelward/gateway/digits"
-	"github.com/modelward/modelward/gateway/oip"
 )
 
 // calibrate on real digits exits 0 with a report; on noise offered as
 // benign it exits 1, since those "benign" clients would be flagged.
 func TestGatewayCalibrateCommand(t *testing.T) {
-	up := httptest.NewServer(oip.Handler(map[string]oip.Predictor{"digits": digits.NewPredictor(digits.Pretrained(), "digits")}))
-	defer up.Close()
+	up := digitsUpstream(t)
 	dir := t.TempDir()
 	cfg := filepath.Join(dir, "gateway.yaml")
 	yml := fmt.Sprintf(`listen: 127.0.0.1:0

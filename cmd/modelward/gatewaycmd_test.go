@@ -24,8 +24,7 @@ import (
 // modelward gateway serves inferences from a real OIP upstream to a
 // registry API key, refuses others, and stops cleanly.
 func TestGatewayCommand(t *testing.T) {
-	up := httptest.NewServer(oip.Handler(map[string]oip.Predictor{"digits": digits.NewPredictor(digits.Pretrained(), "digits")}))
-	defer up.Close()
+	up := digitsUpstream(t)
 	dir := t.TempDir()
 	svc, closeStore, err := proxy.OpenRegistry(context.Background(), dir)
 	if err != nil {
@@ -134,4 +133,12 @@ func TestGatewayCommandErrors(t *testing.T) {
 			t.Errorf("%v: exit %d, %q", c.args, code, errb.String())
 		}
 	}
+}
+
+// digitsUpstream serves the demo digits model over OIP v2 for the test.
+func digitsUpstream(t *testing.T) *httptest.Server {
+	t.Helper()
+	up := httptest.NewServer(oip.Handler(map[string]oip.Predictor{"digits": digits.NewPredictor(digits.Pretrained(), "digits")}))
+	t.Cleanup(up.Close)
+	return up
 }
