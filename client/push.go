@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/modelward/modelward/registry"
 	"github.com/modelward/modelward/sign/manifest"
@@ -110,6 +111,11 @@ func modelFiles(root, signature string) ([]localFile, error) {
 // from the file only when the body gets there. Its size is known before the
 // first byte is sent, and files that change size meanwhile fail the push.
 type pushBody struct {
+	// mu guards everything below: net/http may still be reading the body
+	// on its own goroutine when Push returns (the server answered early)
+	// and closes it.
+	mu       sync.Mutex
+	closed   bool
 	segs     []segment
 	size     int64
 	cur      int
@@ -177,6 +183,14 @@ func (b *pushBody) Size() int64 { return b.size }
 
 // Read serves the segments in turn.
 func (b *pushBody) Read(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.closed {
+		return 0, os.ErrClosed
+	}
+	if len(p) == 0 {
+		return 0, nil
+	}
 	for b.cur < len(b.segs) {
 		s := &b.segs[b.cur]
 		if s.path == "" {
@@ -231,8 +245,11 @@ func (b *pushBody) readFile(s *segment, p []byte) (int, error) {
 	return n, err
 }
 
-// Close closes the file being sent, if any.
+// Close closes the file being sent, if any; later reads fail.
 func (b *pushBody) Close() error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.closed = true
 	if b.open != nil {
 		err := b.open.Close()
 		b.open = nil

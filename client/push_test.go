@@ -2,9 +2,12 @@ package client
 
 import (
 	"bytes"
+	"context"
 	"io"
 	"mime"
 	"mime/multipart"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -69,5 +72,33 @@ func TestPushBody(t *testing.T) {
 		}
 		body.Close()
 		os.WriteFile(files[0].abs, []byte(contents["a.bin"]), 0o600)
+	}
+}
+
+// A server that refuses before reading the body: Push returns while the
+// transport may still be reading the body, which must stay race-free; and
+// an empty read returns at once.
+func TestPushAnsweredEarly(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "w.bin"), make([]byte, 32<<20), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusUnauthorized) }))
+	defer srv.Close()
+	c, err := New(srv.URL, "tok")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 10 {
+		if _, err := c.Push(context.Background(), "m", dir, "", nil); err == nil {
+			t.Fatal("a refused push reported success")
+		}
+	}
+	body, _, _ := newPushBody([]localFile{{"w.bin", filepath.Join(dir, "w.bin")}}, "", nil)
+	defer body.Close()
+	buf := make([]byte, 1<<16)
+	body.Read(buf) // the framing
+	if n, err := body.Read(buf[:0]); n != 0 || err != nil {
+		t.Fatalf("empty read: %d %v", n, err)
 	}
 }
