@@ -2,7 +2,10 @@
 
 package h1
 
-import "syscall"
+import (
+	"syscall"
+	"time"
+)
 
 // setupPeek builds the probe quiet runs: one non-blocking MSG_PEEK
 // receive of a byte, which never waits for readiness.
@@ -27,6 +30,15 @@ func (cn *conn) quiet() bool {
 	}
 	if cn.raw == nil {
 		return cn.quietByDeadline()
+	}
+	// The last request's deadline is still on the socket and has likely
+	// passed: the runtime would refuse the probe without peeking, and a
+	// healthy connection would be thrown away.
+	if cn.deadline {
+		if cn.nc.SetDeadline(time.Time{}) != nil {
+			return false
+		}
+		cn.deadline = false
 	}
 	cn.peekQuiet = false
 	err := cn.raw.Read(cn.peek)

@@ -2,6 +2,7 @@ package h1
 
 import (
 	"bufio"
+	"context"
 	"net"
 	"sync/atomic"
 	"testing"
@@ -52,5 +53,23 @@ func TestStrayBytesOnIdleConnection(t *testing.T) {
 		if got[i] != want[i] {
 			t.Fatalf("requests 2..4 got %q, want %q: the poisoned connection was reused", got, want)
 		}
+	}
+}
+
+// A connection whose last request's deadline has passed is still reused:
+// the idle probe must not be refused by that stale deadline.
+func TestReuseAfterDeadlinePassed(t *testing.T) {
+	srv := newRawServer(t, answerAll("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"))
+	c := newClient(t, Config{})
+	for range 3 {
+		ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+		if _, err := c.Do(ctx, post(srv.addr())); err != nil {
+			t.Fatal(err)
+		}
+		cancel()
+		time.Sleep(100 * time.Millisecond) // past the deadline
+	}
+	if n := srv.accepts.Load(); n != 1 {
+		t.Fatalf("%d connections for 3 requests in a row, want 1", n)
 	}
 }
