@@ -400,18 +400,29 @@ func (g *Gateway) limit(w http.ResponseWriter, ctx context.Context, m *model, p 
 			checks = append(checks, limitCheck{key: "t:" + m.cfg.Name + ":" + p.ID, l: m.cfg.Throttle.limit(), throttle: true})
 		}
 	}
-	for _, c := range checks {
+	for i, c := range checks {
 		if e := g.charge(w, ctx, m, c, n); e != nil {
+			g.refund(ctx, m, checks[:i], n)
 			return e
 		}
 	}
 	return nil
 }
 
+// refund gives back what the checks before a refusal charged: a refused
+// request costs no limit anything.
+func (g *Gateway) refund(ctx context.Context, m *model, charged []limitCheck, n int) {
+	for _, c := range charged {
+		if err := g.limiter.Refund(ctx, c.key, c.l, n, g.now()); err != nil {
+			g.log.Error("rate limiter refund", "model", m.cfg.Name, "err", err)
+		}
+	}
+}
+
 func (g *Gateway) charge(w http.ResponseWriter, ctx context.Context, m *model, c limitCheck, n int) *httpError {
 	d, err := g.limiter.AllowN(ctx, c.key, c.l, n, g.now())
 	if errors.Is(err, ratelimit.ErrCost) {
-		return fail(http.StatusBadRequest, "a batch of %d more rows is more than the limit's burst of %d; send fewer rows per request", n, c.l.Burst)
+		return fail(http.StatusBadRequest, "a batch of %d rows is more than the limit allows at once (burst %d, daily quota %d); send fewer rows per request", n, c.l.Burst, c.l.Daily)
 	}
 	if err != nil {
 		g.log.Error("rate limiter", "model", m.cfg.Name, "err", err)

@@ -298,3 +298,30 @@ func TestLimitsCountRows(t *testing.T) {
 		t.Fatalf("the throttle is spent: %d", st)
 	}
 }
+
+// A request refused by one limit costs the others nothing (found by
+// review: the principal's quota paid for requests the model's limit
+// refused).
+func TestRefusedRequestsCostNothing(t *testing.T) {
+	batch := func(n int) string {
+		rows := make([][]float32, n)
+		for i := range rows {
+			rows[i] = digits.UCI().Row(i)
+		}
+		return inferBody(rows...)
+	}
+	w := newWorld(t, worldOpts{model: "    model_rate: {rate: 1, burst: 4}\n"})
+	w.gw.models["digits"].cfg.Rate = RateConfig{Rate: 10000, Burst: 10000, Daily: 10}
+	if st, b := w.infer(w.tokens["all"], batch(4)); st != 200 {
+		t.Fatalf("first: %d %s", st, b)
+	}
+	for range 5 {
+		if st, _ := w.infer(w.tokens["all"], batch(4)); st != 429 {
+			t.Fatalf("the model's limit should refuse: %d", st)
+		}
+	}
+	w.clock.Advance(10 * time.Second)
+	if st, b := w.infer(w.tokens["all"], batch(4)); st != 200 {
+		t.Fatalf("8 of a quota of 10 answered, yet refused: %d %s", st, errorOf(b))
+	}
+}

@@ -42,6 +42,26 @@ func TestAllowNCostsTokensAndQuota(t *testing.T) {
 					t.Errorf("cost %d: %v", n, err)
 				}
 			}
+			if _, err := l.AllowN(ctx, "k-bad", quota, 11, now); !errors.Is(err, ErrCost) {
+				t.Errorf("a cost over the daily quota: %v", err)
+			}
+			// A refund gives back both the tokens and the quota.
+			both := Limit{Rate: 0.001, Burst: 6, Daily: 8}
+			for i, s := range []struct {
+				n      int
+				refund bool
+				allow  bool
+			}{{5, true, true}, {6, false, true}, {1, false, false}} {
+				d, err := l.AllowN(ctx, "k-refund", both, s.n, now)
+				if err != nil || d.Allowed != s.allow {
+					t.Fatalf("refund step %d: %+v %v", i, d, err)
+				}
+				if s.refund {
+					if err := l.Refund(ctx, "k-refund", both, s.n, now); err != nil {
+						t.Fatal(err)
+					}
+				}
+			}
 		})
 	}
 }

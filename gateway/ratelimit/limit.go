@@ -70,16 +70,20 @@ type Decision struct {
 type Limiter interface {
 	Allow(ctx context.Context, key string, l Limit, now time.Time) (Decision, error)
 	AllowN(ctx context.Context, key string, l Limit, n int, now time.Time) (Decision, error)
+	// Refund gives back n tokens and n of today's quota that an allowed
+	// AllowN took, for a request a later check refused: a caller checking
+	// several limits in turn charges none of them for a refused request.
+	Refund(ctx context.Context, key string, l Limit, n int, now time.Time) error
 }
 
-// ErrCost reports a cost outside 1..Burst: a request costing more than the
-// bucket holds could never be allowed, so it is refused as an error rather
-// than told to retry.
-var ErrCost = errors.New("ratelimit: cost outside 1..burst")
+// ErrCost reports a cost outside 1..Burst, or over the daily quota: a
+// request costing more than the bucket or the day holds could never be
+// allowed, so it is refused as an error rather than told to retry.
+var ErrCost = errors.New("ratelimit: cost outside 1..burst or over the daily quota")
 
 func checkCost(n int, l Limit) error {
-	if n < 1 || n > l.Burst {
-		return fmt.Errorf("%w: %d tokens, burst %d", ErrCost, n, l.Burst)
+	if n < 1 || n > l.Burst || (l.Daily > 0 && int64(n) > l.Daily) {
+		return fmt.Errorf("%w: %d tokens, burst %d, daily quota %d", ErrCost, n, l.Burst, l.Daily)
 	}
 	return nil
 }
@@ -161,6 +165,15 @@ func decide(st *state, l Limit, n int, now int64) Decision {
 	d.Allowed = true
 	d.Remaining = remaining((now-allowAt)/t, l.Daily, used+cost)
 	return d
+}
+
+// refund undoes a charge of n: the bucket's TAT moves back n intervals
+// (never below now: a full bucket stays full) and today's count drops by n.
+func refund(st *state, l Limit, n int, now int64) {
+	st.tat = max(st.tat-int64(n)*l.interval(), now)
+	if st.day == now/nsPerDay {
+		st.used = max(st.used-int64(n), 0)
+	}
 }
 
 // remaining is the smaller of the tokens left and the quota left.

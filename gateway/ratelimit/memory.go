@@ -118,6 +118,31 @@ func (m *Memory) AllowN(_ context.Context, key string, l Limit, n int, now time.
 	return d, nil
 }
 
+// Refund implements Limiter. A key forgotten since its charge has
+// nothing to give back.
+func (m *Memory) Refund(_ context.Context, key string, l Limit, n int, now time.Time) error {
+	if err := l.Validate(); err != nil {
+		return err
+	}
+	if err := checkCost(n, l); err != nil {
+		return err
+	}
+	if now.IsZero() {
+		now = m.clock()
+	}
+	ns, err := unixNano(now)
+	if err != nil {
+		return err
+	}
+	s := &m.shards[maphash.String(m.seed, key)&m.mask]
+	s.mu.Lock()
+	if i, ok := s.index[key]; ok {
+		refund(&s.entries[i].st, l, n, ns)
+	}
+	s.mu.Unlock()
+	return nil
+}
+
 // Len is the number of keys tracked.
 func (m *Memory) Len() int {
 	n := 0

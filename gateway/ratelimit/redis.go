@@ -54,6 +54,47 @@ return {1, left, 0, 0}
 
 var script = redis.NewScript(allowScript)
 
+// refundScript undoes a charge of ARGV[2] tokens (interval ARGV[1] µs):
+// the Lua twin of refund.
+const refundScript = `
+if redis.replicate_commands then pcall(redis.replicate_commands) end
+local t = redis.call('TIME')
+local sec = tonumber(t[1])
+local now = sec * 1000000 + tonumber(t[2])
+local day = math.floor(sec / 86400)
+local interval = tonumber(ARGV[1])
+local cost = tonumber(ARGV[2])
+local st = redis.call('HMGET', KEYS[1], 'tat', 'day', 'used')
+local tat = tonumber(st[1])
+if not tat then return 0 end
+tat = tat - cost * interval
+if tat < now then tat = now end
+local used = tonumber(st[3]) or 0
+if tonumber(st[2]) == day then
+  used = used - cost
+  if used < 0 then used = 0 end
+end
+redis.call('HSET', KEYS[1], 'tat', string.format('%.17g', tat), 'used', string.format('%d', used))
+return 1
+`
+
+var refunder = redis.NewScript(refundScript)
+
+// Refund implements Limiter in one script call.
+func (r *Redis) Refund(ctx context.Context, key string, l Limit, n int, _ time.Time) error {
+	if err := l.Validate(); err != nil {
+		return err
+	}
+	if err := checkCost(n, l); err != nil {
+		return err
+	}
+	interval := strconv.FormatFloat(1e6/l.Rate, 'g', 17, 64)
+	if err := refunder.Run(ctx, r.client, []string{r.KeyName(key)}, interval, n).Err(); err != nil {
+		return fmt.Errorf("ratelimit: redis: %w", err)
+	}
+	return nil
+}
+
 // Redis is a Limiter whose state lives in Redis, shared by every gateway
 // replica that uses the same server and prefix. It is safe for concurrent
 // use.
