@@ -226,13 +226,21 @@ func readChunks(src io.Reader, free <-chan []byte, out chan<- []byte, failed <-c
 		case <-failed:
 			return n, nil
 		}
-		m, err := io.ReadFull(src, b)
+		// Not io.ReadFull: it turns a source's own io.ErrUnexpectedEOF (a
+		// truncated multipart part, a body short of its Content-Length)
+		// into what looks like a clean end.
+		m, err := 0, error(nil)
+		for m < len(b) && err == nil {
+			var k int
+			k, err = src.Read(b[m:])
+			m += k
+		}
 		if m > 0 {
 			n += int64(m)
 			out <- b[:m]
 		}
 		switch {
-		case err == io.EOF || err == io.ErrUnexpectedEOF:
+		case err == io.EOF:
 			return n, nil
 		case err != nil:
 			return n, err

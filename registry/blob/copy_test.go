@@ -33,6 +33,10 @@ func TestCopyHashing(t *testing.T) {
 	if _, _, err := copyHashing(io.Discard, io.MultiReader(bytes.NewReader(make([]byte, 2*chunk+5)), errReader{boom})); !errors.Is(err, boom) {
 		t.Fatalf("reader failure: %v", err)
 	}
+	// A source cut short says io.ErrUnexpectedEOF itself: that is a failure.
+	if _, _, err := copyHashing(io.Discard, io.MultiReader(bytes.NewReader(make([]byte, 100)), errReader{io.ErrUnexpectedEOF})); err == nil {
+		t.Fatal("a truncated source copied cleanly")
+	}
 }
 
 // iotestHalf returns at most half of what is asked, as sockets do.
