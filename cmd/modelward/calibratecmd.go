@@ -138,6 +138,10 @@ func printCalibration(w io.Writer, c *proxy.Calibration) error {
 			if i == 0 {
 				n = fmt.Sprint(x.Flagged)
 			}
+			if s.Note != "" {
+				p("%-28s %10.3f %14.3f %9s %10s  %s\n", "signals "+name, s.Limit, s.Highest, n, "-", s.Note)
+				continue
+			}
 			p("%-28s %10.3f %14.3f %9s %10.3f\n", "signals "+name, s.Limit, s.Highest, n, s.Suggested)
 		}
 	}

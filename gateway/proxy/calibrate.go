@@ -57,7 +57,8 @@ type SignalsCalib struct {
 type SignalScore struct {
 	Limit     float64 `json:"limit"`
 	Highest   float64 `json:"highest"`
-	Suggested float64 `json:"suggested"`
+	Suggested float64 `json:"suggested"` // 0 when no limit clears the benign clients
+	Note      string  `json:"note,omitempty"`
 }
 
 // CalibrateOptions sizes a calibration. Zero fields take the defaults.
@@ -231,10 +232,15 @@ func (cal *Calibration) suggest() {
 	}
 	if s := cal.Signals; s != nil {
 		for name, sc := range s.Scores {
+			share := name != "max_short_rate" && name != "max_long_rate"
 			sc.Suggested = sc.Limit
-			if sc.Highest >= sc.Limit*0.9 {
+			switch {
+			case share && sc.Highest >= 1:
+				// A share flags at >= its limit, and no limit above 1 exists.
+				sc.Suggested, sc.Note = 0, "benign clients reach 1: no limit clears them; turn this signal off for this model"
+			case sc.Highest >= sc.Limit*0.9:
 				sc.Suggested = sc.Highest * 1.2
-				if name != "max_short_rate" && name != "max_long_rate" {
+				if share {
 					sc.Suggested = math.Min(1, sc.Suggested)
 				}
 			}

@@ -45,6 +45,11 @@ func TestCalibrate(t *testing.T) {
 	if cov := noise.Signals.Scores["max_coverage"]; noise.Signals.Flagged != 3 || cov.Highest < 0.9 || cov.Suggested <= cov.Highest {
 		t.Errorf("noise %+v", *noise.Signals)
 	}
+	cal = &Calibration{Signals: &SignalsCalib{Scores: map[string]SignalScore{"max_coverage": {Limit: 0.8, Highest: 1}}}}
+	cal.suggest()
+	if sc := cal.Signals.Scores["max_coverage"]; sc.Suggested != 0 || sc.Note == "" {
+		t.Errorf("a benign maximum of 1: %+v", sc)
+	}
 	if _, err := w.gw.Calibrate(ctx, "digits", [][]float32{{1, 2}}, CalibrateOptions{}); err == nil {
 		t.Error("a row of the wrong width accepted")
 	}

@@ -24,17 +24,18 @@ func ReadRows(r io.Reader, features, maxRows int) ([][]float32, error) {
 	cr.FieldsPerRecord = -1 // checked below, with a clearer message
 	cr.ReuseRecord = true
 	var rows [][]float32
-	for line := 1; ; line++ {
+	for first := true; ; first = false {
 		rec, err := cr.Read()
 		if errors.Is(err, io.EOF) {
 			break
 		}
 		if err != nil {
-			return nil, fmt.Errorf("rows: line %d: %w", line, err)
+			return nil, fmt.Errorf("rows: %w", err) // csv's errors name the line
 		}
+		line, _ := cr.FieldPos(0) // blank lines and quoted newlines make records and lines differ
 		row, err := parseRow(rec, features)
 		if err != nil {
-			if line == 1 && len(rows) == 0 && isHeader(rec) {
+			if first && isHeader(rec) {
 				continue
 			}
 			return nil, fmt.Errorf("rows: line %d: %w", line, err)

@@ -10,6 +10,9 @@ func TestReadRows(t *testing.T) {
 	if err != nil || len(rows) != 2 || rows[1][1] != -1000 {
 		t.Fatalf("%v %v", rows, err)
 	}
+	if _, err := ReadRows(strings.NewReader("1,2,3\n\n4,x,6\n"), 3, 10); err == nil || !strings.Contains(err.Error(), "line 3") {
+		t.Errorf("line numbers: %v", err)
+	}
 	for _, bad := range []string{"", "a,b,c\n", "1,2\n", "1,2,3\nx,y,z\n", "1,2,NaN\n", "1,2,Inf\n", "1,2,3\n4,5,6\n7,8,9\n", "\"1,2,3\n"} {
 		if _, err := ReadRows(strings.NewReader(bad), 3, 2); err == nil {
 			t.Errorf("%q accepted", bad)
