@@ -11,6 +11,16 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
+// serverClock opens both scripts: now in µs and today's number, from the
+// server's TIME, so that every replica uses one clock.
+const serverClock = `
+if redis.replicate_commands then pcall(redis.replicate_commands) end
+local t = redis.call('TIME')
+local sec = tonumber(t[1])
+local now = sec * 1000000 + tonumber(t[2])
+local day = math.floor(sec / 86400)
+`
+
 // allowScript is the whole decision, run atomically on the server. It is the
 // Lua twin of decide, in microseconds (exact in a double until 2^53 µs,
 // about the year 2255) from the server's TIME, so that every replica uses
@@ -18,12 +28,7 @@ import (
 //
 // KEYS[1]: the key's hash. ARGV: interval in µs (1/Rate), burst, daily, cost.
 // Returns {allowed 0|1, remaining, retry after in µs, reason 0|1 rate|2 quota}.
-const allowScript = `
-if redis.replicate_commands then pcall(redis.replicate_commands) end
-local t = redis.call('TIME')
-local sec = tonumber(t[1])
-local now = sec * 1000000 + tonumber(t[2])
-local day = math.floor(sec / 86400)
+const allowScript = serverClock + `
 local interval = tonumber(ARGV[1])
 local burst = tonumber(ARGV[2])
 local daily = tonumber(ARGV[3])
@@ -56,12 +61,7 @@ var script = redis.NewScript(allowScript)
 
 // refundScript undoes a charge of ARGV[2] tokens (interval ARGV[1] µs):
 // the Lua twin of refund.
-const refundScript = `
-if redis.replicate_commands then pcall(redis.replicate_commands) end
-local t = redis.call('TIME')
-local sec = tonumber(t[1])
-local now = sec * 1000000 + tonumber(t[2])
-local day = math.floor(sec / 86400)
+const refundScript = serverClock + `
 local interval = tonumber(ARGV[1])
 local cost = tonumber(ARGV[2])
 local st = redis.call('HMGET', KEYS[1], 'tat', 'day', 'used')
