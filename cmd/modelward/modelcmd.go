@@ -110,6 +110,23 @@ func interruptible(cmd *cobra.Command) (context.Context, context.CancelFunc) {
 	return signal.NotifyContext(cmd.Context(), os.Interrupt)
 }
 
+// remote makes one registry call with a client and an interruptible
+// context, maps a refusal to its exit status, and shows the answer by
+// --format, with text for the text form.
+func remote[T any](cmd *cobra.Command, rf *remoteFlags, call func(context.Context, *client.Client) (T, error), text func(io.Writer, T)) error {
+	cl, err := rf.client()
+	if err != nil {
+		return err
+	}
+	ctx, cancel := interruptible(cmd)
+	defer cancel()
+	v, err := call(ctx, cl)
+	if err != nil {
+		return remoteErr(cmd, err)
+	}
+	return show(cmd, rf.format, v, func(w io.Writer) { text(w, v) })
+}
+
 // printJSON or a text rendering, by --format.
 func show(cmd *cobra.Command, format string, v any, text func(io.Writer)) error {
 	out := cmd.OutOrStdout()
@@ -188,17 +205,9 @@ func newModelTransitionCmd(use string, to registry.State, short string) *cobra.C
 			if err != nil {
 				return err
 			}
-			cl, err := rf.client()
-			if err != nil {
-				return err
-			}
-			ctx, cancel := interruptible(cmd)
-			defer cancel()
-			v, err := cl.Transition(ctx, model, n, to, reason)
-			if err != nil {
-				return remoteErr(cmd, err)
-			}
-			return show(cmd, rf.format, v, func(w io.Writer) { printVersion(w, v) })
+			return remote(cmd, &rf, func(ctx context.Context, cl *client.Client) (*registry.Version, error) {
+				return cl.Transition(ctx, model, n, to, reason)
+			}, printVersion)
 		},
 	}
 	rf.add(c.Flags())
@@ -274,17 +283,9 @@ func newModelListCmd() *cobra.Command {
 		Short: "List the models in the registry",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			cl, err := rf.client()
-			if err != nil {
-				return err
-			}
-			ctx, cancel := interruptible(cmd)
-			defer cancel()
-			all, err := client.All(ctx, cl.Models)
-			if err != nil {
-				return remoteErr(cmd, err)
-			}
-			return show(cmd, rf.format, all, func(w io.Writer) {
+			return remote(cmd, &rf, func(ctx context.Context, cl *client.Client) ([]registry.ModelSummary, error) {
+				return client.All(ctx, cl.Models)
+			}, func(w io.Writer, all []registry.ModelSummary) {
 				tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 				fmt.Fprintln(tw, "MODEL\tVERSIONS\tDEPLOYED\tUPDATED")
 				for _, m := range all {
@@ -357,17 +358,9 @@ func newModelRollbackCmd() *cobra.Command {
 		Short: "Deploy the newest earlier approved version, re-verified and re-scanned",
 		Args:  exactlyOne("model rollback needs one MODEL"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			cl, err := rf.client()
-			if err != nil {
-				return err
-			}
-			ctx, cancel := interruptible(cmd)
-			defer cancel()
-			v, err := cl.Rollback(ctx, args[0], reason)
-			if err != nil {
-				return remoteErr(cmd, err)
-			}
-			return show(cmd, rf.format, v, func(w io.Writer) { printVersion(w, v) })
+			return remote(cmd, &rf, func(ctx context.Context, cl *client.Client) (*registry.Version, error) {
+				return cl.Rollback(ctx, args[0], reason)
+			}, printVersion)
 		},
 	}
 	rf.add(c.Flags())
@@ -440,17 +433,9 @@ for it alone): no version it signed passes the verification gate again.`,
 			if err != nil {
 				return err
 			}
-			cl, err := rf.client()
-			if err != nil {
-				return err
-			}
-			ctx, cancel := interruptible(cmd)
-			defer cancel()
-			v, err := cl.Retire(ctx, model, n, req)
-			if err != nil {
-				return remoteErr(cmd, err)
-			}
-			return show(cmd, rf.format, v, func(w io.Writer) { printVersion(w, v) })
+			return remote(cmd, &rf, func(ctx context.Context, cl *client.Client) (*registry.Version, error) {
+				return cl.Retire(ctx, model, n, req)
+			}, printVersion)
 		},
 	}
 	rf.add(c.Flags())

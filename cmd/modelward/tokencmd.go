@@ -148,17 +148,9 @@ func newTokenListCmd() *cobra.Command {
 		Short: "List tokens (never their secrets)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			cl, err := rf.client()
-			if err != nil {
-				return err
-			}
-			ctx, cancel := interruptible(cmd)
-			defer cancel()
-			all, err := client.All(ctx, cl.Tokens)
-			if err != nil {
-				return remoteErr(cmd, err)
-			}
-			return show(cmd, rf.format, all, func(w io.Writer) {
+			return remote(cmd, &rf, func(ctx context.Context, cl *client.Client) ([]*registry.Token, error) {
+				return client.All(ctx, cl.Tokens)
+			}, func(w io.Writer, all []*registry.Token) {
 				tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 				fmt.Fprintln(tw, "ID\tNAME\tROLE\tMODELS\tSTATUS")
 				for _, t := range all {
