@@ -111,11 +111,8 @@ func (s *Store) Tokens(ctx context.Context, p registry.Page) ([]*registry.Token,
 	if err != nil {
 		return nil, "", fmt.Errorf("list tokens: %w", err)
 	}
-	if len(out) <= n {
-		return out, "", nil
-	}
-	out = out[:n]
-	return out, storekit.EncodeCursor("token", out[n-1].ID), nil
+	out, next := storekit.Trim(out, n, "token", func(t *registry.Token) string { return t.ID })
+	return out, next, nil
 }
 
 // UpdateToken implements registry.Store. The id may not change.

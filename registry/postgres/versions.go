@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math"
 	"strconv"
 	"time"
 
@@ -122,13 +121,9 @@ func versionErr(err error, model string, number int64) error {
 
 // Versions implements registry.Store.
 func (s *Store) Versions(ctx context.Context, model string, p registry.Page) ([]*registry.Version, string, error) {
-	before := int64(math.MaxInt64)
-	if p.After != "" {
-		n, err := storekit.DecodeNumberCursor(p.After)
-		if err != nil {
-			return nil, "", err
-		}
-		before = n
+	before, err := storekit.Before(p.After)
+	if err != nil {
+		return nil, "", err
 	}
 	n := storekit.Limit(p.Limit)
 	rows, err := s.pool.Query(ctx, `SELECT `+versionColumns+` FROM versions WHERE model = $1 AND number < $2
@@ -140,11 +135,8 @@ func (s *Store) Versions(ctx context.Context, model string, p registry.Page) ([]
 	if err != nil {
 		return nil, "", fmt.Errorf("list versions of %s: %w", model, err)
 	}
-	if len(out) <= n {
-		return out, "", nil
-	}
-	out = out[:n]
-	return out, storekit.EncodeCursor("version", strconv.FormatInt(out[n-1].Number, 10)), nil
+	out, next := storekit.Trim(out, n, "version", func(v *registry.Version) string { return strconv.FormatInt(v.Number, 10) })
+	return out, next, nil
 }
 
 // collect scans every row with scan.
@@ -185,11 +177,8 @@ func (s *Store) Models(ctx context.Context, p registry.Page) ([]registry.ModelSu
 	if err != nil {
 		return nil, "", fmt.Errorf("list models: %w", err)
 	}
-	if len(out) <= n {
-		return out, "", nil
-	}
-	out = out[:n]
-	return out, storekit.EncodeCursor("model", out[n-1].Model), nil
+	out, next := storekit.Trim(out, n, "model", func(m registry.ModelSummary) string { return m.Model })
+	return out, next, nil
 }
 
 // UpdateVersion implements registry.Store.

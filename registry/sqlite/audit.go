@@ -54,16 +54,12 @@ func (s *Store) Audit(ctx context.Context, after int64, n int) ([]registry.Audit
 	if err != nil {
 		return nil, fmt.Errorf("read audit log: %w", err)
 	}
-	defer rows.Close()
-	var out []registry.AuditEntry
-	for rows.Next() {
+	out, err := collect(rows, func(r scanner) (registry.AuditEntry, error) {
 		var e registry.AuditEntry
 		var t int64
 		var detail []byte
-		if err := rows.Scan(&e.Seq, &t, &e.Actor, &e.Action, &e.Model, &e.Version, &e.From, &e.To,
-			&e.Reason, &detail, &e.Prev, &e.Hash); err != nil {
-			return nil, fmt.Errorf("read audit log: %w", err)
-		}
+		err := r.Scan(&e.Seq, &t, &e.Actor, &e.Action, &e.Model, &e.Version, &e.From, &e.To,
+			&e.Reason, &detail, &e.Prev, &e.Hash)
 		e.Time = fromMicros(t)
 		if len(detail) > 0 {
 			e.Detail = detail
@@ -71,9 +67,9 @@ func (s *Store) Audit(ctx context.Context, after int64, n int) ([]registry.Audit
 		if len(e.Prev) == 0 {
 			e.Prev = nil // the first entry's
 		}
-		out = append(out, e)
-	}
-	if err := rows.Err(); err != nil {
+		return e, err
+	})
+	if err != nil {
 		return nil, fmt.Errorf("read audit log: %w", err)
 	}
 	return out, nil
@@ -124,18 +120,14 @@ func (s *Store) Checkpoints(ctx context.Context) ([]registry.Checkpoint, error) 
 	if err != nil {
 		return nil, fmt.Errorf("read checkpoints: %w", err)
 	}
-	defer rows.Close()
-	var out []registry.Checkpoint
-	for rows.Next() {
+	out, err := collect(rows, func(r scanner) (registry.Checkpoint, error) {
 		var c registry.Checkpoint
 		var t int64
-		if err := rows.Scan(&c.Seq, &c.Hash, &t, &c.KeyID, &c.Signature); err != nil {
-			return nil, fmt.Errorf("read checkpoints: %w", err)
-		}
+		err := r.Scan(&c.Seq, &c.Hash, &t, &c.KeyID, &c.Signature)
 		c.Time = fromMicros(t)
-		out = append(out, c)
-	}
-	if err := rows.Err(); err != nil {
+		return c, err
+	})
+	if err != nil {
 		return nil, fmt.Errorf("read checkpoints: %w", err)
 	}
 	return out, nil

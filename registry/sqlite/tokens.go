@@ -101,23 +101,12 @@ func (s *Store) Tokens(ctx context.Context, p registry.Page) ([]*registry.Token,
 	if err != nil {
 		return nil, "", fmt.Errorf("list tokens: %w", err)
 	}
-	defer rows.Close()
-	var out []*registry.Token
-	for rows.Next() {
-		t, err := scanToken(rows)
-		if err != nil {
-			return nil, "", fmt.Errorf("list tokens: %w", err)
-		}
-		out = append(out, t)
-	}
-	if err := rows.Err(); err != nil {
+	out, err := collect(rows, scanToken)
+	if err != nil {
 		return nil, "", fmt.Errorf("list tokens: %w", err)
 	}
-	if len(out) <= n {
-		return out, "", nil
-	}
-	out = out[:n]
-	return out, storekit.EncodeCursor("token", out[n-1].ID), nil
+	out, next := storekit.Trim(out, n, "token", func(t *registry.Token) string { return t.ID })
+	return out, next, nil
 }
 
 // UpdateToken implements registry.Store. The id may not change.

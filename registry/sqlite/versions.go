@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math"
 	"strconv"
 	"time"
 
@@ -41,6 +40,20 @@ func scanVersion(r scanner) (*registry.Version, error) {
 }
 
 func fromMicros(us int64) time.Time { return time.UnixMicro(us).UTC() }
+
+// collect scans every row with scan and closes rows.
+func collect[T any](rows *sql.Rows, scan func(scanner) (T, error)) ([]T, error) {
+	defer rows.Close()
+	var out []T
+	for rows.Next() {
+		x, err := scan(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, x)
+	}
+	return out, rows.Err()
+}
 
 // versionArgs are v's columns in versionColumns order.
 func versionArgs(v *registry.Version) ([]any, error) {
@@ -127,36 +140,21 @@ func versionErr(err error, model string, number int64) error {
 
 // Versions implements registry.Store.
 func (s *Store) Versions(ctx context.Context, model string, p registry.Page) ([]*registry.Version, string, error) {
-	before := int64(math.MaxInt64)
-	if p.After != "" {
-		n, err := storekit.DecodeNumberCursor(p.After)
-		if err != nil {
-			return nil, "", err
-		}
-		before = n
+	before, err := storekit.Before(p.After)
+	if err != nil {
+		return nil, "", err
 	}
 	n := storekit.Limit(p.Limit)
 	rows, err := s.stmts.versions.QueryContext(ctx, model, before, n+1)
 	if err != nil {
 		return nil, "", fmt.Errorf("list versions of %s: %w", model, err)
 	}
-	defer rows.Close()
-	var out []*registry.Version
-	for rows.Next() {
-		v, err := scanVersion(rows)
-		if err != nil {
-			return nil, "", fmt.Errorf("list versions of %s: %w", model, err)
-		}
-		out = append(out, v)
-	}
-	if err := rows.Err(); err != nil {
+	out, err := collect(rows, scanVersion)
+	if err != nil {
 		return nil, "", fmt.Errorf("list versions of %s: %w", model, err)
 	}
-	if len(out) <= n {
-		return out, "", nil
-	}
-	out = out[:n]
-	return out, storekit.EncodeCursor("version", strconv.FormatInt(out[n-1].Number, 10)), nil
+	out, next := storekit.Trim(out, n, "version", func(v *registry.Version) string { return strconv.FormatInt(v.Number, 10) })
+	return out, next, nil
 }
 
 // Models implements registry.Store.
@@ -173,25 +171,18 @@ func (s *Store) Models(ctx context.Context, p registry.Page) ([]registry.ModelSu
 	if err != nil {
 		return nil, "", fmt.Errorf("list models: %w", err)
 	}
-	defer rows.Close()
-	var out []registry.ModelSummary
-	for rows.Next() {
+	out, err := collect(rows, func(r scanner) (registry.ModelSummary, error) {
 		var m registry.ModelSummary
 		var updated int64
-		if err := rows.Scan(&m.Model, &m.Versions, &m.Deployed, &updated); err != nil {
-			return nil, "", fmt.Errorf("list models: %w", err)
-		}
+		err := r.Scan(&m.Model, &m.Versions, &m.Deployed, &updated)
 		m.UpdatedAt = fromMicros(updated)
-		out = append(out, m)
-	}
-	if err := rows.Err(); err != nil {
+		return m, err
+	})
+	if err != nil {
 		return nil, "", fmt.Errorf("list models: %w", err)
 	}
-	if len(out) <= n {
-		return out, "", nil
-	}
-	out = out[:n]
-	return out, storekit.EncodeCursor("model", out[n-1].Model), nil
+	out, next := storekit.Trim(out, n, "model", func(m registry.ModelSummary) string { return m.Model })
+	return out, next, nil
 }
 
 // UpdateVersion implements registry.Store.

@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -59,6 +60,26 @@ func DecodeNumberCursor(c string) (int64, error) {
 		return 0, fmt.Errorf("%w %q: bad version number", registry.ErrBadCursor, c)
 	}
 	return n, nil
+}
+
+// Before is where a version listing resumes: the numbers below the one
+// cursor c names, or every number when c is empty.
+func Before(c string) (int64, error) {
+	if c == "" {
+		return math.MaxInt64, nil
+	}
+	return DecodeNumberCursor(c)
+}
+
+// Trim cuts a page that was read with one row more than n (so that a next
+// page is known to exist) and returns the next page's cursor, of the kind
+// given and naming the last row kept by key; "" at the end.
+func Trim[T any](rows []T, n int, kind string, key func(T) string) ([]T, string) {
+	if len(rows) <= n {
+		return rows, ""
+	}
+	rows = rows[:n]
+	return rows, EncodeCursor(kind, key(rows[n-1]))
 }
 
 // CheckEntry refuses audit entries that would record nothing useful or

@@ -2,6 +2,7 @@ package storekit
 
 import (
 	"errors"
+	"math"
 	"testing"
 
 	"github.com/modelward/modelward/registry"
@@ -37,4 +38,24 @@ func FuzzCursor(f *testing.F) {
 			t.Fatalf("cursor %q gave %d", c, n)
 		}
 	})
+}
+
+func TestBeforeAndTrim(t *testing.T) {
+	if n, err := Before(""); err != nil || n != math.MaxInt64 {
+		t.Fatalf("empty cursor: %d %v", n, err)
+	}
+	if n, err := Before(EncodeCursor("version", "7")); err != nil || n != 7 {
+		t.Fatalf("cursor 7: %d %v", n, err)
+	}
+	if _, err := Before(EncodeCursor("model", "7")); !errors.Is(err, registry.ErrBadCursor) {
+		t.Fatalf("a model cursor: %v", err)
+	}
+	key := func(s string) string { return s }
+	if rows, next := Trim([]string{"a", "b"}, 2, "model", key); len(rows) != 2 || next != "" {
+		t.Fatalf("last page: %v %q", rows, next)
+	}
+	rows, next := Trim([]string{"a", "b", "c"}, 2, "model", key)
+	if k, err := DecodeCursor("model", next); len(rows) != 2 || err != nil || k != "b" {
+		t.Fatalf("a page with more: %v %q %v", rows, k, err)
+	}
 }
