@@ -85,7 +85,8 @@ func (g *Gateway) Calibrate(ctx context.Context, model string, rows [][]float32,
 	if len(rows) == 0 || opt.Clients > MaxCalibrationClients || opt.Queries > MaxCalibrationQueries || opt.Clients < 1 || opt.Queries < 1 {
 		return nil, fmt.Errorf("need benign rows, 1..%d clients and 1..%d queries each", MaxCalibrationClients, MaxCalibrationQueries)
 	}
-	if cal := newCalibration(m, 0, opt); cal.PRADA == nil && cal.Blacklight == nil && cal.Signals == nil {
+	cal := newCalibration(m, len(rows), opt)
+	if cal.PRADA == nil && cal.Blacklight == nil && cal.Signals == nil {
 		return nil, errNoDetectors
 	}
 	labels, err := g.labels(ctx, m, rows)
@@ -99,7 +100,6 @@ func (g *Gateway) Calibrate(ctx context.Context, model string, rows [][]float32,
 	if err != nil {
 		return nil, err
 	}
-	cal := newCalibration(m, len(rows), opt)
 	for c := range opt.Clients {
 		rng := rand.New(rand.NewPCG(opt.Seed, uint64(c)))
 		perm := rng.Perm(len(rows))

@@ -332,7 +332,7 @@ func (g *Gateway) modelRoute(w http.ResponseWriter, r *http.Request, rt route, p
 	if e := g.checkVersion(m, rt.version); e != nil {
 		return e
 	}
-	if v, ok := m.flags.get(p.ID, g.now()); ok && m.cfg.Policy == PolicyBlock {
+	if v, ok := g.blocked(m, p); ok {
 		// Blocked means every operation, not only inference.
 		lg.verdict = v
 		g.metrics.inc(mBlocked, "model", m.cfg.Name, "reason", v.Detector)
@@ -359,6 +359,15 @@ func (g *Gateway) checkVersion(m *model, version string) *httpError {
 		return fail(http.StatusNotFound, "model %q version %q is not served here; use /v2/models/%s/infer for the served version", m.cfg.Name, version, m.cfg.Name)
 	}
 	return nil
+}
+
+// blocked reports a client flagged on a model whose policy blocks it; the
+// flag table is only consulted under that policy.
+func (g *Gateway) blocked(m *model, p auth.Principal) (verdict, bool) {
+	if m.cfg.Policy != PolicyBlock {
+		return verdict{}, false
+	}
+	return m.flags.get(p.ID, g.now())
 }
 
 // servedVersion is the version the gateway serves of m: the registry's
