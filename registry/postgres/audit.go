@@ -92,15 +92,11 @@ func (s *Store) Head(ctx context.Context) (int64, []byte, error) {
 
 // AddCheckpoint implements registry.Store. A zero Time is set to now.
 func (s *Store) AddCheckpoint(ctx context.Context, c *registry.Checkpoint) error {
-	if err := storekit.CheckCheckpoint(c); err != nil {
+	cc, err := storekit.PrepareCheckpoint(c)
+	if err != nil {
 		return err
 	}
-	cc := *c
-	if cc.Time.IsZero() {
-		cc.Time = storekit.Now()
-	}
-	cc.Time = storekit.Stamp(cc.Time)
-	_, err := s.pool.Exec(ctx, `INSERT INTO checkpoints (seq, hash, time, key_id, signature) VALUES ($1, $2, $3, $4, $5)`,
+	_, err = s.pool.Exec(ctx, `INSERT INTO checkpoints (seq, hash, time, key_id, signature) VALUES ($1, $2, $3, $4, $5)`,
 		cc.Seq, cc.Hash, cc.Time, cc.KeyID, cc.Signature)
 	if err != nil {
 		return fmt.Errorf("add checkpoint at entry %d: %w", cc.Seq, err)

@@ -91,15 +91,11 @@ func (s *Store) Head(ctx context.Context) (int64, []byte, error) {
 
 // AddCheckpoint implements registry.Store. A zero Time is set to now.
 func (s *Store) AddCheckpoint(ctx context.Context, c *registry.Checkpoint) error {
-	if err := storekit.CheckCheckpoint(c); err != nil {
+	cc, err := storekit.PrepareCheckpoint(c)
+	if err != nil {
 		return err
 	}
-	cc := *c
-	if cc.Time.IsZero() {
-		cc.Time = storekit.Now()
-	}
-	cc.Time = storekit.Stamp(cc.Time)
-	err := s.write(ctx, func(tx *sql.Tx) error {
+	err = s.write(ctx, func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO checkpoints (seq, hash, time, key_id, signature) VALUES (?, ?, ?, ?, ?)`,
 			cc.Seq, cc.Hash, cc.Time.UnixMicro(), cc.KeyID, cc.Signature)
 		if err != nil {

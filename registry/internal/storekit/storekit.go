@@ -192,3 +192,17 @@ func CheckCheckpoint(c *registry.Checkpoint) error {
 	}
 	return nil
 }
+
+// PrepareCheckpoint checks c and returns the copy a store writes: a zero
+// Time set to now, and the time at the stores' microsecond precision.
+func PrepareCheckpoint(c *registry.Checkpoint) (registry.Checkpoint, error) {
+	if err := CheckCheckpoint(c); err != nil {
+		return registry.Checkpoint{}, err
+	}
+	cc := *c
+	if cc.Time.IsZero() {
+		cc.Time = Now()
+	}
+	cc.Time = Stamp(cc.Time)
+	return cc, nil
+}
