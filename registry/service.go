@@ -258,7 +258,7 @@ func (s *Service) putBytes(ctx context.Context, b []byte) (string, error) {
 // check lays the version out in a private temporary folder (hard links to
 // the blobs) and runs the checker on it.
 func (s *Service) check(ctx context.Context, v *Version) (*Check, error) {
-	tmp, err := os.MkdirTemp("", "modelward-check-*")
+	tmp, err := s.blobs.TempDir("check-*")
 	if err != nil {
 		return nil, err
 	}

@@ -22,6 +22,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"time"
 )
 
 // Errors, wrapped by the functions below; test with errors.Is.
@@ -49,7 +50,41 @@ func Open(root string) (*Store, error) {
 			return nil, fmt.Errorf("blob store: %w", err)
 		}
 	}
-	return &Store{root: root}, nil
+	s := &Store{root: root}
+	s.sweepTmp(time.Now().Add(-staleTmpAge))
+	return s, nil
+}
+
+// staleTmpAge is how old an entry of tmp/ must be before Open removes it:
+// old enough that no upload or check still uses it (several servers may
+// share the folder), so only what a crash left behind goes.
+const staleTmpAge = 24 * time.Hour
+
+// sweepTmp removes the entries of tmp/ last changed before cutoff. It is
+// best effort: what it cannot remove now, a later start will.
+func (s *Store) sweepTmp(cutoff time.Time) {
+	dir := filepath.Join(s.root, "tmp")
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return
+	}
+	for _, e := range entries {
+		if info, err := e.Info(); err == nil && info.ModTime().Before(cutoff) {
+			_ = os.RemoveAll(filepath.Join(dir, e.Name()))
+		}
+	}
+}
+
+// TempDir creates a private folder inside the store, on its file system,
+// so that Link into it always makes hard links: a model laid out there for
+// a check costs no copy, wherever the system's temporary folder is. The
+// caller removes it.
+func (s *Store) TempDir(pattern string) (string, error) {
+	d, err := os.MkdirTemp(filepath.Join(s.root, "tmp"), pattern)
+	if err != nil {
+		return "", fmt.Errorf("blob store: %w", err)
+	}
+	return d, nil
 }
 
 // ValidDigest reports whether d is a lowercase hex SHA-256, the only names

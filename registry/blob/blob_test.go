@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
 func open(t *testing.T) *Store {
@@ -219,5 +220,65 @@ func TestBatch(t *testing.T) {
 	}
 	if left, _ := os.ReadDir(filepath.Join(s.root, "tmp")); len(left) != 0 {
 		t.Fatalf("temporary files left: %v", left)
+	}
+}
+
+// A crash leaves uploads in tmp/: the next Open removes those older than a
+// day and keeps recent ones, which another server sharing the folder may
+// still be writing.
+func TestOpenSweepsStaleTemporaries(t *testing.T) {
+	root := t.TempDir()
+	s, err := Open(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stale := filepath.Join(root, "tmp", "put-stale")
+	fresh := filepath.Join(root, "tmp", "put-fresh")
+	staleDir, err := s.TempDir("check-*")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{stale, fresh, filepath.Join(staleDir, "model.bin")} {
+		if err := os.WriteFile(p, []byte("partial"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	old := time.Now().Add(-25 * time.Hour)
+	for _, p := range []string{stale, staleDir} {
+		if err := os.Chtimes(p, old, old); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := Open(root); err != nil {
+		t.Fatal(err)
+	}
+	for p, want := range map[string]bool{stale: false, staleDir: false, fresh: true} {
+		if _, err := os.Stat(p); (err == nil) != want {
+			t.Errorf("%s: exists=%v, want %v", filepath.Base(p), err == nil, want)
+		}
+	}
+}
+
+// Link into the store's own temporary folder is a hard link, whatever
+// file system the system's temporary folder is on.
+func TestTempDirLinksWithoutCopying(t *testing.T) {
+	s := open(t)
+	d, _, err := s.Put(context.Background(), strings.NewReader("weights"), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir, err := s.TempDir("check-*")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer os.RemoveAll(dir)
+	dst := filepath.Join(dir, "model", "w.bin")
+	if err := s.Link(d, dst); err != nil {
+		t.Fatal(err)
+	}
+	a, _ := os.Stat(s.Path(d))
+	b, _ := os.Stat(dst)
+	if !os.SameFile(a, b) {
+		t.Fatal("the blob was copied, not linked")
 	}
 }
