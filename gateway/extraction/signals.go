@@ -104,8 +104,11 @@ type SignalDecision struct {
 	SignSteps   float64 // sign-step share of the recent queries
 	Flags       SignalFlag
 	Flagged     bool
-	Reason      string // one explanation per fired flag; empty when none
-	Err         error  // set when the query was rejected (and not counted)
+	Err         error // set when the query was rejected (and not counted)
+
+	// What Reason needs besides the figures above.
+	cfg             *SignalsConfig
+	structN, stepsN int
 }
 
 // ErrSignalsQuery reports a query Signals cannot take.
@@ -402,41 +405,62 @@ func (s *Signals) step(x []float32) (changed int, same bool) {
 	return changed, same
 }
 
-// flag sets the flags whose signals passed their limits, with reasons.
+// flag sets the flags whose signals passed their limits. The words come
+// later, from Reason, and only when asked: a flagged client's every query
+// is flagged again, and formatting five numbers per query cost more than
+// the signals themselves.
 func (s *Signals) flag(d *SignalDecision) {
 	c := s.cfg
-	var why []string
 	if d.ShortRate > c.MaxShortRate || d.LongRate > c.MaxLongRate {
 		d.Flags |= FlagRate
-		why = append(why, fmt.Sprintf("rate %.2f/s over %v (limit %.2f), %.2f/s over %v (limit %.2f)",
-			d.ShortRate, c.ShortWindow, c.MaxShortRate, d.LongRate, c.LongWindow, c.MaxLongRate))
 	}
 	if d.Queries >= uint64(c.MinQueries) {
 		if 1-d.UniqueRatio >= c.MaxRepeat {
 			d.Flags |= FlagRepeats
-			why = append(why, fmt.Sprintf("%.0f%% of the last %d inputs are exact repeats (limit %.0f%%)",
-				100*(1-d.UniqueRatio), min(d.Queries, uint64(c.DigestRing)), 100*c.MaxRepeat))
 		}
 		if d.Coverage >= c.MaxCoverage {
 			d.Flags |= FlagCoverage
-			why = append(why, fmt.Sprintf("input coverage %.3f (limit %.3f): features spread evenly over their range, as uniform random queries do",
-				d.Coverage, c.MaxCoverage))
 		}
 		if d.Structure >= c.MaxStructure {
 			d.Flags |= FlagStructure
-			why = append(why, fmt.Sprintf("%.0f%% of the last %d transitions are scan steps (at most %d features changed, or the same step repeated; limit %.0f%%)",
-				100*d.Structure, s.structN, c.FewCoords, 100*c.MaxStructure))
 		}
 		if d.SignSteps >= c.MaxSignSteps {
 			d.Flags |= FlagSignSteps
-			why = append(why, fmt.Sprintf("%.0f%% of the last %d queries are sign steps from a recent query (every moved feature moved by the same amount, as gradient-sign probing does; limit %.0f%%)",
-				100*d.SignSteps, s.steps.n, 100*c.MaxSignSteps))
 		}
 	}
 	d.Flagged = d.Flags != 0
-	if d.Flagged {
-		d.Reason = "signals: " + strings.Join(why, "; ")
+	d.cfg, d.structN, d.stepsN = &s.cfg, s.structN, s.steps.n
+}
+
+// Reason explains every fired flag with its figures and limits; it is ""
+// when none fired.
+func (d SignalDecision) Reason() string {
+	if !d.Flagged || d.cfg == nil {
+		return ""
 	}
+	c := d.cfg
+	var why []string
+	if d.Flags&FlagRate != 0 {
+		why = append(why, fmt.Sprintf("rate %.2f/s over %v (limit %.2f), %.2f/s over %v (limit %.2f)",
+			d.ShortRate, c.ShortWindow, c.MaxShortRate, d.LongRate, c.LongWindow, c.MaxLongRate))
+	}
+	if d.Flags&FlagRepeats != 0 {
+		why = append(why, fmt.Sprintf("%.0f%% of the last %d inputs are exact repeats (limit %.0f%%)",
+			100*(1-d.UniqueRatio), min(d.Queries, uint64(c.DigestRing)), 100*c.MaxRepeat))
+	}
+	if d.Flags&FlagCoverage != 0 {
+		why = append(why, fmt.Sprintf("input coverage %.3f (limit %.3f): features spread evenly over their range, as uniform random queries do",
+			d.Coverage, c.MaxCoverage))
+	}
+	if d.Flags&FlagStructure != 0 {
+		why = append(why, fmt.Sprintf("%.0f%% of the last %d transitions are scan steps (at most %d features changed, or the same step repeated; limit %.0f%%)",
+			100*d.Structure, d.structN, c.FewCoords, 100*c.MaxStructure))
+	}
+	if d.Flags&FlagSignSteps != 0 {
+		why = append(why, fmt.Sprintf("%.0f%% of the last %d queries are sign steps from a recent query (every moved feature moved by the same amount, as gradient-sign probing does; limit %.0f%%)",
+			100*d.SignSteps, d.stepsN, 100*c.MaxSignSteps))
+	}
+	return "signals: " + strings.Join(why, "; ")
 }
 
 // Primary names the first signal that fired, in the order rate, repeats,

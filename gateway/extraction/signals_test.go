@@ -53,7 +53,7 @@ func logSignals(t *testing.T, name string, decs []SignalDecision) {
 		peak.ShortRate, peak.Coverage, peak.Structure)
 	for _, d := range decs {
 		if d.Flagged {
-			t.Logf("%s: first flag at query %d: %s", name, d.Queries, d.Reason)
+			t.Logf("%s: first flag at query %d: %s", name, d.Queries, d.Reason())
 			return
 		}
 	}
@@ -70,7 +70,7 @@ func TestSignalsBenignClientsNotFlagged(t *testing.T) {
 		for _, d := range decs {
 			worst = max(worst, d.Coverage)
 			if d.Flagged {
-				t.Fatalf("benign client %d flagged at query %d: %s", seed, d.Queries, d.Reason)
+				t.Fatalf("benign client %d flagged at query %d: %s", seed, d.Queries, d.Reason())
 			}
 		}
 	}

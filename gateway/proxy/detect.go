@@ -21,9 +21,24 @@ type detectors struct {
 // verdict is what the detectors said about one request.
 type verdict struct {
 	Flagged  bool
-	Detector string // the first detector that flagged: prada, blacklight or signals/<signal>
-	Reason   string
+	Detector string  // the first detector that flagged: prada, blacklight or signals/<signal>
 	Score    float64 // PRADA's W, Blacklight's recent near-duplicates, or the signal's score
+	reason   string
+	explain  func() string // words the reason when asked, if reason is not yet
+}
+
+// Reason is the verdict's evidence in words.
+func (v verdict) Reason() string {
+	if v.explain != nil {
+		return strings.TrimSpace(v.explain())
+	}
+	return v.reason
+}
+
+// worded is v with its reason worded once, to be kept and reused.
+func (v verdict) worded() verdict {
+	v.reason, v.explain = v.Reason(), nil
+	return v
 }
 
 func newDetectors(m *ModelConfig, now func() time.Time) (*detectors, error) {
@@ -75,18 +90,18 @@ func (d *detectors) observe(client string, x []float32, label int) verdict {
 	var v verdict
 	if d.prada != nil {
 		if dec := d.prada.Observe(client, x, label); dec.Err == nil && dec.Flagged {
-			v = verdict{true, "prada", dec.Reason, dec.W}
+			v = verdict{Flagged: true, Detector: "prada", Score: dec.W, reason: dec.Reason}
 		}
 	}
 	if d.blacklight != nil {
 		if dec := d.blacklight.Observe(client, x); dec.Err == nil && dec.Flagged && !v.Flagged {
-			v = verdict{true, "blacklight", dec.Reason, float64(dec.Recent)}
+			v = verdict{Flagged: true, Detector: "blacklight", Score: float64(dec.Recent), reason: dec.Reason}
 		}
 	}
 	if d.signals != nil {
 		if dec := d.signals.get(client).Observe(x, d.now()); dec.Err == nil && dec.Flagged && !v.Flagged {
 			name, score := dec.Primary()
-			v = verdict{true, "signals/" + name, strings.TrimSpace(dec.Reason), score}
+			v = verdict{Flagged: true, Detector: "signals/" + name, Score: score, explain: dec.Reason}
 		}
 	}
 	return v
@@ -151,7 +166,10 @@ func (f *flags) set(client string, v verdict, now time.Time) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if e, ok := f.m[client]; ok {
-		f.lru.Remove(e)
+		fe := e.Value.(*flagEntry)
+		fe.at, fe.v = now, v
+		f.lru.MoveToFront(e)
+		return
 	}
 	f.m[client] = f.lru.PushFront(&flagEntry{client, now, v})
 	for f.lru.Len() > f.max {

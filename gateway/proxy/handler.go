@@ -162,6 +162,7 @@ type reqLog struct {
 	model     string
 	status    int
 	verdict   verdict
+	newFlag   bool // this request raised verdict: its reason is logged
 	upstream  string
 }
 
@@ -200,7 +201,10 @@ func (g *Gateway) finish(r *http.Request, lg *reqLog, start time.Time) {
 		attrs = append(attrs, slog.String("upstream", lg.upstream))
 	}
 	if v := lg.verdict; v.Flagged {
-		attrs = append(attrs, slog.String("detector", v.Detector), slog.Float64("score", v.Score), slog.String("reason", v.Reason))
+		attrs = append(attrs, slog.String("detector", v.Detector), slog.Float64("score", v.Score))
+		if lg.newFlag {
+			attrs = append(attrs, slog.String("reason", v.Reason()))
+		}
 	}
 	g.log.LogAttrs(r.Context(), slog.LevelInfo, "request", attrs...)
 }

@@ -32,12 +32,23 @@ func (g *Gateway) detect(m *model, p auth.Principal, batch, probs [][]float32, l
 	old, was := m.flags.get(p.ID, now)
 	v := lg.verdict
 	switch {
-	case v.Flagged:
+	case v.Flagged && (!was || v.Detector != old.Detector):
+		// A new flag, or another detector's: worded once, kept, raised
+		// when new, and its reason logged with this request.
+		v = v.worded()
+		lg.verdict, lg.newFlag = v, true
 		m.flags.set(p.ID, v, now)
 		if !was {
 			g.raise(m, p, v)
 		}
 	case was:
+		// Flagged before: the kept verdict stands, with this query's
+		// score when the detectors flag again; the request log names it
+		// without its words.
+		if v.Flagged {
+			old.Score = v.Score
+			m.flags.set(p.ID, old, now)
+		}
 		v, lg.verdict = old, old
 	}
 	if !v.Flagged {
@@ -63,11 +74,11 @@ func (g *Gateway) detect(m *model, p auth.Principal, batch, probs [][]float32, l
 func (g *Gateway) raise(m *model, p auth.Principal, v verdict) {
 	g.metrics.inc(mFlags, "model", m.cfg.Name, "detector", v.Detector)
 	g.log.Warn("extraction suspected", "principal", p.ID, "model", m.cfg.Name, "policy", m.cfg.Policy,
-		"detector", v.Detector, "score", v.Score, "reason", v.Reason)
+		"detector", v.Detector, "score", v.Score, "reason", v.reason)
 	if m.cfg.Policy == PolicyLog || g.reg == nil {
 		return
 	}
-	a := alert{model: m.cfg.Name, reason: v.Reason, detail: alertDetail{Principal: p.ID, Detector: v.Detector,
+	a := alert{model: m.cfg.Name, reason: v.reason, detail: alertDetail{Principal: p.ID, Detector: v.Detector,
 		Score: v.Score, Policy: m.cfg.Policy, At: g.now().UTC()}}
 	select {
 	case g.alerts <- a:

@@ -41,7 +41,7 @@ func (g *Gateway) hold(w http.ResponseWriter, m *model, p auth.Principal, lg *re
 	if m.cfg.Registry != nil {
 		version = g.servedVersion(m) // the registry's number, checked again on collection
 	}
-	it, err := g.reviews.Hold(p.ID, m.cfg.Name, version, review.Evidence{Detector: v.Detector, Reason: v.Reason, Score: v.Score},
+	it, err := g.reviews.Hold(p.ID, m.cfg.Name, version, review.Evidence{Detector: v.Detector, Reason: v.Reason(), Score: v.Score},
 		fmt.Sprintf("%d row(s); the model's label of the first: %d", len(probs), argmax(probs[0])), body)
 	if err != nil {
 		g.metrics.inc(mBlocked, "model", m.cfg.Name, "reason", "review-queue-full")
