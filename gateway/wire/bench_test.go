@@ -104,3 +104,19 @@ func TestResponseAllocs(t *testing.T) {
 		t.Fatalf("%v allocations per response, want at most 3", n)
 	}
 }
+
+// BenchmarkOIPInferRequestPixels is a UCI digits row: whole numbers 0..16,
+// as the gateway's demo model and its benchmark send.
+func BenchmarkOIPInferRequestPixels(b *testing.B) {
+	row := make([]float32, 64)
+	for i := range row {
+		row[i] = float32((i * 7) % 17)
+	}
+	c, _ := NewOIP(OIPConfig{Input: "pixels"})
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, _, err := c.InferRequest("digits", [][]float32{row}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

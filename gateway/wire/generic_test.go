@@ -3,6 +3,8 @@ package wire
 import (
 	"encoding/json"
 	"math"
+	"math/rand/v2"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -157,5 +159,28 @@ func TestConcurrentUse(t *testing.T) {
 		if err := <-errs; err != nil {
 			t.Fatal(err)
 		}
+	}
+}
+
+// appendValue writes what strconv's shortest float32 'g' writes, for the
+// whole numbers it takes a shortcut on and around them.
+func TestAppendValueMatchesStrconv(t *testing.T) {
+	check := func(v float32) {
+		t.Helper()
+		want := strconv.AppendFloat(nil, float64(v), 'g', -1, 32)
+		if got := appendValue(nil, v); string(got) != string(want) {
+			t.Fatalf("%v (bits %#x): got %s, want %s", v, math.Float32bits(v), got, want)
+		}
+	}
+	for i := -1_000_100; i <= 1_000_100; i++ {
+		check(float32(i))
+	}
+	for _, v := range []float32{float32(math.Copysign(0, -1)), 0.5, -0.5, 1e6, -1e6, 999999.94, 16777216, 1e-7,
+		float32(math.Inf(1)), float32(math.Inf(-1)), float32(math.NaN()), math.MaxFloat32, math.SmallestNonzeroFloat32} {
+		check(v)
+	}
+	r := rand.New(rand.NewPCG(1, 2))
+	for range 200_000 {
+		check(math.Float32frombits(r.Uint32()))
 	}
 }
