@@ -111,6 +111,7 @@ var ErrBlacklightQuery = errors.New("blacklight: bad query")
 type Blacklight struct {
 	cfg     BlacklightConfig
 	perQ    int // queries remembered per client
+	perFold int // fingerprints pending before a fold
 	offsets *saltOffsets
 	hashKey uint64
 	base    uint64    // odd multiplier of the rolling hash
@@ -123,18 +124,25 @@ type Blacklight struct {
 type blScratch struct {
 	fp     []uint64
 	counts []uint16
+	fold   []uint64 // a fold's new entries, hash<<16 | slot
 }
 
 // blClient holds the hashes of one client's last perQ queries: the
 // paper's hash → query table, as one array sorted by hash (hs) with each
 // hash's ring slot beside it (slots); query ids[k] fills slot k. Looking a
-// hash up is a binary search; replacing a slot's hashes is one pass that
-// drops them and one merge that adds the new ones, with no allocation.
+// hash up is a binary search. New fingerprints wait in pend, each sorted,
+// and are compared by merging; every perFold queries they are folded into
+// hs in one pass that drops the slots they replace and merges them all, so
+// the pass over the whole table is paid once per fold rather than once per
+// query. Nothing is allocated after the first query.
 type blClient struct {
 	mu      sync.Mutex
 	hs      []uint32
 	slots   []uint16
 	ids     []uint64
+	pend    []uint32 // perFold fingerprints of up to TopS hashes each
+	pendN   []uint16 // hashes in each pending fingerprint
+	pendQ   []uint64 // each pending fingerprint's query number
 	queries uint64
 	dups    uint64
 	recent  uint64 // one bit per recent query, 1 = near-duplicate
@@ -205,11 +213,14 @@ func NewBlacklight(cfg BlacklightConfig) (*Blacklight, error) {
 	b := &Blacklight{
 		cfg:     cfg,
 		perQ:    cfg.MaxHashes / cfg.TopS,
+		perFold: foldSize(cfg.MaxHashes / cfg.TopS),
 		hashKey: binary.LittleEndian.Uint64(sum[8:]),
 		base:    binary.LittleEndian.Uint64(sum[16:]) | 1,
 	}
 	b.offsets = newSaltOffsets(binary.LittleEndian.Uint64(sum[:8]), cfg.Step)
-	b.scratch.New = func() any { return &blScratch{fp: make([]uint64, 0, 256), counts: make([]uint16, b.perQ)} }
+	b.scratch.New = func() any {
+		return &blScratch{fp: make([]uint64, 0, 256), counts: make([]uint16, b.perQ), fold: make([]uint64, 0, b.perFold*cfg.TopS)}
+	}
 	b.clients = newLRUTable(b.cfg.MaxClients, b.cfg.IdleTTL, b.cfg.Now, func() *blClient { return &blClient{} })
 	return b, nil
 }
@@ -242,12 +253,17 @@ func mix64(z uint64) uint64 {
 	return z ^ (z >> 31)
 }
 
+// foldSize is how many fingerprints wait before a fold: a quarter of the
+// ring, at most 8 (beyond that, merging each query with every pending
+// fingerprint costs more than the folds it saves).
+func foldSize(perQ int) int { return min(8, max(1, perQ/4)) }
+
 // MemoryPerClient is the most memory, in bytes, one tracked client holds:
 // 6 bytes a remembered hash (4 of hash, 2 of slot) for perQ·TopS hashes, an
-// 8-byte id per remembered query, the entry and a map slot; plus the client
-// key's bytes.
+// 8-byte id per remembered query, the pending fingerprints (4 bytes a hash,
+// 10 a fingerprint), the entry and a map slot; plus the client key's bytes.
 func (b *Blacklight) MemoryPerClient() int {
-	return b.perQ*(b.cfg.TopS*6+8) + int(unsafe.Sizeof(blClient{})) + lruOverhead[blClient]()
+	return b.perQ*(b.cfg.TopS*6+8) + b.perFold*(b.cfg.TopS*4+10) + int(unsafe.Sizeof(blClient{})) + lruOverhead[blClient]()
 }
 
 // Len is the number of clients tracked now.
@@ -265,7 +281,7 @@ func (b *Blacklight) Observe(client string, x []float32) BlacklightDecision {
 	c := b.clients.get(client)
 	c.mu.Lock()
 	dec := b.match(c, sc)
-	b.remember(c, sc.fp)
+	b.remember(c, sc)
 	c.mu.Unlock()
 	b.scratch.Put(sc)
 	return dec
@@ -312,10 +328,17 @@ func (b *Blacklight) quantise(v float32, i int) int32 {
 }
 
 // match finds the remembered query sharing the most hashes with the
-// fingerprint in sc, and updates the client's near-duplicate record.
+// fingerprint in sc, and updates the client's near-duplicate record. The
+// remembered queries are the last perQ: those in the table whose slot no
+// pending fingerprint has taken over, and the pending ones.
 func (b *Blacklight) match(c *blClient, sc *blScratch) BlacklightDecision {
 	c.queries++
 	dec := BlacklightDecision{Query: c.queries, Threshold: b.cfg.MatchThreshold}
+	consider := func(n int, id uint64) {
+		if n > 0 && (n > dec.Matches || (n == dec.Matches && id > dec.Matched)) {
+			dec.Matches, dec.Matched = n, id
+		}
+	}
 	counts := sc.counts
 	for _, h := range sc.fp {
 		v := uint32(h)
@@ -329,9 +352,12 @@ func (b *Blacklight) match(c *blClient, sc *blScratch) BlacklightDecision {
 			continue
 		}
 		counts[k] = 0
-		if n := int(m); n > dec.Matches || (n == dec.Matches && c.ids[k] > dec.Matched) {
-			dec.Matches, dec.Matched = n, c.ids[k]
+		if c.ids[k]+uint64(b.perQ) >= c.queries { // else a pending query has its slot
+			consider(int(m), c.ids[k])
 		}
+	}
+	for j, q := range c.pendQ {
+		consider(intersectSorted(sc.fp, c.pend[j*b.cfg.TopS:j*b.cfg.TopS+int(c.pendN[j])]), q)
 	}
 	c.recent <<= 1
 	if dec.Matches >= dec.Threshold {
@@ -349,34 +375,93 @@ func (b *Blacklight) match(c *blClient, sc *blScratch) BlacklightDecision {
 	return dec
 }
 
-// remember puts fp's hashes in the ring slot of the current query, over
-// those of the query perQ before it.
-func (b *Blacklight) remember(c *blClient, fp []uint64) {
+// remember queues the current query's fingerprint and folds the queue
+// into the table once it is full.
+func (b *Blacklight) remember(c *blClient, sc *blScratch) {
 	if c.ids == nil {
 		c.hs = make([]uint32, 0, b.perQ*b.cfg.TopS)
 		c.slots = make([]uint16, 0, b.perQ*b.cfg.TopS)
 		c.ids = make([]uint64, b.perQ)
+		c.pend = make([]uint32, b.perFold*b.cfg.TopS)
+		c.pendN = make([]uint16, 0, b.perFold)
+		c.pendQ = make([]uint64, 0, b.perFold)
 	}
-	k := uint16((c.queries - 1) % uint64(b.perQ))
+	j := len(c.pendQ)
+	dst := c.pend[j*b.cfg.TopS:]
+	for i, h := range sc.fp {
+		dst[i] = uint32(h)
+	}
+	c.pendN = append(c.pendN, uint16(len(sc.fp)))
+	c.pendQ = append(c.pendQ, c.queries)
+	if len(c.pendQ) == b.perFold {
+		b.fold(c, sc)
+	}
+}
+
+// fold moves the pending fingerprints into the table: one pass drops the
+// hashes of the queries that left the ring (their slots go to the pending
+// ones), and one merge from the back adds the pending hashes, sorted
+// together first.
+func (b *Blacklight) fold(c *blClient, sc *blScratch) {
 	w := 0
 	for r, s := range c.slots {
-		if s != k {
+		if c.ids[s]+uint64(b.perQ) > c.queries { // else it left the ring
 			c.hs[w], c.slots[w] = c.hs[r], s
 			w++
 		}
 	}
-	// Merge from the back: the kept hashes move up by len(fp) at most.
-	i, j := w-1, len(fp)-1
-	n := w + len(fp)
+	// The pending hashes as hash<<16 | slot, sorted: each fingerprint is
+	// sorted already, so each is merged (from the back) into those before.
+	add := sc.fold[:0]
+	for j, q := range c.pendQ {
+		k := uint64((q - 1) % uint64(b.perQ))
+		run := c.pend[j*b.cfg.TopS : j*b.cfg.TopS+int(c.pendN[j])]
+		i, r := len(add)-1, len(run)-1
+		add = add[:len(add)+len(run)]
+		for o := len(add) - 1; r >= 0; o-- {
+			if v := uint64(run[r])<<16 | k; i >= 0 && add[i] > v {
+				add[o] = add[i]
+				i--
+			} else {
+				add[o] = v
+				r--
+			}
+		}
+		c.ids[k] = q
+	}
+	sc.fold = add
+	// Merge from the back: the kept hashes move up by len(add) at most.
+	i, j := w-1, len(add)-1
+	n := w + len(add)
 	c.hs, c.slots = c.hs[:n], c.slots[:n]
 	for o := n - 1; j >= 0; o-- {
-		if i >= 0 && c.hs[i] > uint32(fp[j]) {
+		if h := uint32(add[j] >> 16); i >= 0 && c.hs[i] > h {
 			c.hs[o], c.slots[o] = c.hs[i], c.slots[i]
 			i--
 		} else {
-			c.hs[o], c.slots[o] = uint32(fp[j]), k
+			c.hs[o], c.slots[o] = h, uint16(add[j])
 			j--
 		}
 	}
-	c.ids[k] = c.queries
+	c.pendN, c.pendQ = c.pendN[:0], c.pendQ[:0]
+}
+
+// intersectSorted counts the values two ascending lists share (each list's
+// values distinct).
+func intersectSorted(fp []uint64, p []uint32) int {
+	n, i, j := 0, 0, 0
+	for i < len(fp) && j < len(p) {
+		a, b := uint32(fp[i]), p[j]
+		switch {
+		case a < b:
+			i++
+		case a > b:
+			j++
+		default:
+			n++
+			i++
+			j++
+		}
+	}
+	return n
 }

@@ -243,3 +243,21 @@ func BenchmarkBlacklightObserve(b *testing.B) {
 		bl.Observe(keys[i%clients], ds.x[(i*7)%len(ds.x)])
 	}
 }
+
+// BenchmarkBlacklightObserveOneClient is the per-query cost for one busy
+// client, its table in cache: the gateway's benchmark sends every request
+// with one key.
+func BenchmarkBlacklightObserveOneClient(b *testing.B) {
+	ds := loadDigits(b)
+	cfg := digitsBlacklight()
+	cfg.MaxHashes = DefaultBlacklightMaxHashes
+	bl := newBL(b, cfg)
+	for i := range 100 {
+		bl.Observe("one", ds.x[i%len(ds.x)])
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; b.Loop(); i++ {
+		bl.Observe("one", ds.x[(i*7)%len(ds.x)])
+	}
+}
