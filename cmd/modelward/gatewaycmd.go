@@ -10,6 +10,7 @@ import (
 	"net/http/pprof"
 	"os"
 	"os/signal"
+	"sync"
 	"syscall"
 	"time"
 
@@ -88,14 +89,14 @@ func runGateway(cmd *cobra.Command, f gatewayFlags) error {
 	}
 	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	var logOut io.Writer = cmd.ErrOrStderr()
+	var logOut io.Writer = &lockedWriter{w: cmd.ErrOrStderr()}
 	if f.logFlush > 0 {
 		lw := logbuf.New(logOut, f.logFlush, 0)
 		defer lw.Close()
 		logOut = lw
 	}
 	log := slog.New(slog.NewJSONHandler(logOut, nil))
-	opt := proxy.Options{Log: log}
+	opt := proxy.Options{Log: log, RequestLog: logOut}
 	if cfg.Auth.Registry != nil {
 		svc, closeStore, err := proxy.OpenRegistry(ctx, cfg.Auth.Registry.Data)
 		if err != nil {
@@ -226,4 +227,17 @@ func newHTTPServer(cfg *proxy.Config, h http.Handler, log *slog.Logger) *http.Se
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
+}
+
+// lockedWriter serialises writes, so that the request lines the gateway
+// writes itself and slog's lines never interleave on the way out.
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
 }

@@ -5,6 +5,7 @@ import (
 	"crypto/subtle"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -31,6 +32,11 @@ import (
 // already opened services. Zero fields are built from the Config.
 type Options struct {
 	Log *slog.Logger
+	// RequestLog, when set, receives the one JSON line per request (the
+	// same fields slog's JSON handler writes for it) directly, in one
+	// Write each, instead of through Log: cheaper by an order of
+	// magnitude. It must be safe for concurrent use.
+	RequestLog io.Writer
 	// Now is the clock for breakers, detectors and flags; nil means time.Now.
 	Now func() time.Time
 	// Registry serves API keys and the deployed versions; required when
@@ -47,22 +53,23 @@ type Options struct {
 // Gateway is the runtime gateway: an http.Handler for the OIP v2 routes,
 // the admin routes and /metrics.
 type Gateway struct {
-	cfg      *Config
-	log      *slog.Logger
-	now      func() time.Time
-	auth     *auth.Authenticator // nil with auth.none
-	admin    [sha256.Size]byte
-	hasAdmin bool
-	limiter  ratelimit.Limiter
-	closers  []func() error
-	client   *http.Client // https upstreams, and tests' transports
-	lean     *h1.Client   // plain-http upstreams; nil when Options.Transport is set
-	models   map[string]*model
-	metrics  *metrics
-	reg      *registry.Service
-	reviews  *review.Queue
-	tele     *telemetry.File // nil without telemetry
-	alerts   chan alert      // to the registry, off the request path
+	cfg        *Config
+	log        *slog.Logger
+	requestLog io.Writer
+	now        func() time.Time
+	auth       *auth.Authenticator // nil with auth.none
+	admin      [sha256.Size]byte
+	hasAdmin   bool
+	limiter    ratelimit.Limiter
+	closers    []func() error
+	client     *http.Client // https upstreams, and tests' transports
+	lean       *h1.Client   // plain-http upstreams; nil when Options.Transport is set
+	models     map[string]*model
+	metrics    *metrics
+	reg        *registry.Service
+	reviews    *review.Queue
+	tele       *telemetry.File // nil without telemetry
+	alerts     chan alert      // to the registry, off the request path
 
 	stopOnce sync.Once
 	stop     chan struct{}
@@ -94,7 +101,7 @@ func New(cfg *Config, opt Options) (*Gateway, error) {
 	if opt.Now == nil {
 		opt.Now = time.Now
 	}
-	g := &Gateway{cfg: cfg, log: opt.Log, now: opt.Now, models: map[string]*model{},
+	g := &Gateway{cfg: cfg, log: opt.Log, requestLog: opt.RequestLog, now: opt.Now, models: map[string]*model{},
 		metrics: newMetrics(), reg: opt.Registry, stop: make(chan struct{}), alerts: make(chan alert, 256)}
 	if err := g.setupAuth(opt); err != nil {
 		return nil, err

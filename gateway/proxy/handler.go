@@ -193,20 +193,39 @@ func (g *Gateway) finish(r *http.Request, lg *reqLog, start time.Time) {
 	}
 	g.metrics.inc(mRequests, "model", model, "status", strconv.Itoa(lg.status))
 	g.metrics.observe(el, "model", model)
-	// LogAttrs with typed attributes: no boxing of every value per request.
-	attrs := make([]slog.Attr, 0, 9)
-	attrs = append(attrs, slog.String("principal", lg.principal), slog.String("model", model), slog.String("method", r.Method),
-		slog.Int("status", lg.status), slog.Float64("latency_ms", float64(el.Microseconds())/1000))
-	if lg.upstream != "" {
-		attrs = append(attrs, slog.String("upstream", lg.upstream))
-	}
+	line := requestLine{at: start.Add(el), principal: lg.principal, model: model, method: r.Method, status: lg.status,
+		latency: el, upstream: lg.upstream}
 	if v := lg.verdict; v.Flagged {
-		attrs = append(attrs, slog.String("detector", v.Detector), slog.Float64("score", v.Score))
+		line.flagged, line.detector, line.score = true, v.Detector, v.Score
 		if lg.newFlag {
-			attrs = append(attrs, slog.String("reason", v.Reason()))
+			line.reason = v.Reason()
 		}
 	}
-	g.log.LogAttrs(r.Context(), slog.LevelInfo, "request", attrs...)
+	if g.requestLog != nil {
+		if err := line.writeTo(g.requestLog); err != nil {
+			g.metrics.inc(mLogErrors)
+		}
+		return
+	}
+	g.logRequest(r.Context(), &line)
+}
+
+// logRequest sends the request line through the Logger, for gateways
+// without a RequestLog (tests and the evaluation read it from there).
+func (g *Gateway) logRequest(ctx context.Context, l *requestLine) {
+	attrs := make([]slog.Attr, 0, 9)
+	attrs = append(attrs, slog.String("principal", l.principal), slog.String("model", l.model), slog.String("method", l.method),
+		slog.Int("status", l.status), slog.Float64("latency_ms", float64(l.latency.Microseconds())/1000))
+	if l.upstream != "" {
+		attrs = append(attrs, slog.String("upstream", l.upstream))
+	}
+	if l.flagged {
+		attrs = append(attrs, slog.String("detector", l.detector), slog.Float64("score", l.score))
+		if l.reason != "" {
+			attrs = append(attrs, slog.String("reason", l.reason))
+		}
+	}
+	g.log.LogAttrs(ctx, slog.LevelInfo, "request", attrs...)
 }
 
 func (g *Gateway) serve(w http.ResponseWriter, r *http.Request, lg *reqLog) *httpError {

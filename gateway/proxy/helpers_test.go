@@ -52,6 +52,7 @@ type world struct {
 	svc    *registry.Service
 	clock  *clock
 	logs   *syncBuffer
+	lines  *syncBuffer       // request lines, with worldOpts.requestLog
 	tokens map[string]string // name -> secret
 }
 
@@ -103,6 +104,8 @@ type worldOpts struct {
 	events    bool   // give the registry service an event broker
 	jwt       string // an auth.jwt YAML mapping, beside registry API keys
 	transport http.RoundTripper
+	// requestLog sends request lines to world.lines rather than the logger.
+	requestLog bool
 }
 
 func newWorld(t testing.TB, o worldOpts) *world {
@@ -141,7 +144,12 @@ func newWorld(t testing.TB, o worldOpts) *world {
 		t.Fatalf("config: %v\n%s", err, yml)
 	}
 	log := slog.New(slog.NewJSONHandler(w.logs, nil))
-	w.gw, err = New(cfg, Options{Log: log, Now: w.clock.Now, Registry: svc, AdminKey: adminKey, Transport: o.transport})
+	opt := Options{Log: log, Now: w.clock.Now, Registry: svc, AdminKey: adminKey, Transport: o.transport}
+	if o.requestLog {
+		w.lines = &syncBuffer{}
+		opt.RequestLog = w.lines
+	}
+	w.gw, err = New(cfg, opt)
 	if err != nil {
 		t.Fatal(err)
 	}

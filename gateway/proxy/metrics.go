@@ -21,6 +21,7 @@ const (
 	mLatency       = "modelward_gateway_request_duration_seconds"
 	mHeld          = "modelward_gateway_held_for_review_total"
 	mAlertsDropped = "modelward_gateway_alerts_dropped_total"
+	mLogErrors     = "modelward_gateway_request_log_errors_total"
 )
 
 // metrics is the gateway's own Prometheus registry (not the global one, so
@@ -45,6 +46,7 @@ func newMetrics() *metrics {
 		{mFlags, "Clients newly flagged, by model and detector.", []string{"model", "detector"}},
 		{mHeld, "Answers held for human review, by model and detector.", []string{"model", "detector"}},
 		{mAlertsDropped, "Registry alerts dropped because the alert queue was full, by model.", []string{"model"}},
+		{mLogErrors, "Request log lines that could not be written.", nil},
 	} {
 		v := prometheus.NewCounterVec(prometheus.CounterOpts{Name: c.name, Help: c.help}, c.labels)
 		m.reg.MustRegister(v)
