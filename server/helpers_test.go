@@ -45,8 +45,13 @@ type world struct {
 
 func setup(t testing.TB, opt Options) *world {
 	t.Helper()
+	return setupIn(t, opt, t.TempDir())
+}
+
+// setupIn is setup with the data (store and blobs) in dir.
+func setupIn(t testing.TB, opt Options, dir string) *world {
+	t.Helper()
 	ctx := context.Background()
-	dir := t.TempDir()
 	priv, pubFile := releaseKey(t, dir)
 	pol, err := policy.Parse(strings.NewReader("registry:\n  trusted_keys: [" + pubFile + "]\n  evaluation:\n    accuracy: {min: 0.9}\n"))
 	if err != nil {
