@@ -124,13 +124,13 @@ func (c *Client) Do(ctx context.Context, req *Request) (*Response, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, req.wrap(err)
 	}
-	cn, reused, err := c.acquire(ctx, req.Host)
+	cn, reused, err := c.acquire(ctx, req)
 	if err != nil {
 		return nil, req.wrap(ctxErr(ctx, err))
 	}
 	resp, retry, err := c.exchange(ctx, cn, req, reused)
 	if retry {
-		if cn, err = c.dial(ctx, req.Host); err != nil {
+		if cn, err = c.dial(ctx, req); err != nil {
 			return nil, req.wrap(ctxErr(ctx, err))
 		}
 		resp, _, err = c.exchange(ctx, cn, req, false)
@@ -144,7 +144,7 @@ func (c *Client) Do(ctx context.Context, req *Request) (*Response, error) {
 // exchange runs one request on cn and then pools or closes cn. retry says
 // the failure is the stale keep-alive case that Do may retry.
 func (c *Client) exchange(ctx context.Context, cn *conn, req *Request, reused bool) (*Response, bool, error) {
-	if err := cn.setDeadline(ctx); err != nil {
+	if err := cn.setDeadline(req.deadline(ctx)); err != nil {
 		cn.close()
 		return nil, false, err
 	}

@@ -254,6 +254,46 @@ func TestDeadline(t *testing.T) {
 	}
 }
 
+// Request.Deadline bounds the exchange like a context deadline, the
+// earlier of the two winning, and is a timeout, not a cancellation.
+func TestRequestDeadline(t *testing.T) {
+	srv := hangServer(t)
+	c := newClient(t, Config{})
+	for _, ctxTimeout := range []time.Duration{0, time.Hour} {
+		ctx := context.Background()
+		if ctxTimeout > 0 {
+			var cancel context.CancelFunc
+			ctx, cancel = context.WithTimeout(ctx, ctxTimeout)
+			defer cancel()
+		}
+		req := post(srv.addr())
+		req.Deadline = time.Now().Add(50 * time.Millisecond)
+		start := time.Now()
+		_, err := c.Do(ctx, req)
+		var ne net.Error
+		if !errors.As(err, &ne) || !ne.Timeout() || errors.Is(err, context.Canceled) {
+			t.Fatalf("context timeout %v: err = %v, want an I/O timeout", ctxTimeout, err)
+		}
+		if el := time.Since(start); el > 10*time.Second {
+			t.Fatalf("context timeout %v: the deadline was not kept (%v)", ctxTimeout, el)
+		}
+	}
+	// A context deadline earlier than the request's still wins.
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	req := post(srv.addr())
+	req.Deadline = time.Now().Add(time.Hour)
+	start := time.Now()
+	_, err := c.Do(ctx, req)
+	var ne net.Error
+	if !errors.Is(err, context.DeadlineExceeded) && !(errors.As(err, &ne) && ne.Timeout()) {
+		t.Fatalf("err = %v, want a timeout", err)
+	}
+	if el := time.Since(start); el > 10*time.Second {
+		t.Fatalf("the context's deadline was not kept (%v)", el)
+	}
+}
+
 func TestConcurrent(t *testing.T) {
 	srv, conns := newHTTPServer(t)
 	c := newClient(t, Config{MaxIdlePerHost: 8})

@@ -2,7 +2,6 @@ package h1
 
 import (
 	"bufio"
-	"context"
 	"errors"
 	"io"
 	"net"
@@ -60,10 +59,11 @@ func newConn(nc net.Conn, host string, maxHeader int) *conn {
 
 func (cn *conn) close() { _ = cn.nc.Close() }
 
-// setDeadline carries ctx's deadline to the socket; an I/O deadline is
-// what bounds a blocking read without a goroutine watching the context.
-func (cn *conn) setDeadline(ctx context.Context) error {
-	if d, ok := ctx.Deadline(); ok {
+// setDeadline carries the exchange's deadline (zero: none) to the socket;
+// an I/O deadline is what bounds a blocking read without a goroutine
+// watching the context.
+func (cn *conn) setDeadline(d time.Time) error {
+	if !d.IsZero() {
 		cn.deadline = true
 		return cn.nc.SetDeadline(d)
 	}

@@ -2,12 +2,14 @@ package h1
 
 import (
 	"context"
+	"time"
 )
 
 // acquire takes the newest idle connection to host that is not past the
 // idle timeout (LIFO keeps the warm ones in use and lets the old ones age
 // out) or dials one.
-func (c *Client) acquire(ctx context.Context, host string) (*conn, bool, error) {
+func (c *Client) acquire(ctx context.Context, req *Request) (*conn, bool, error) {
+	host := req.Host
 	c.mu.Lock()
 	if c.closed {
 		c.mu.Unlock()
@@ -27,7 +29,7 @@ func (c *Client) acquire(ctx context.Context, host string) (*conn, bool, error) 
 		}
 		cn.close() // something arrived while it was idle: never reuse it
 	}
-	cn, err := c.dial(ctx, host)
+	cn, err := c.dial(ctx, req)
 	return cn, false, err
 }
 
@@ -89,15 +91,20 @@ func closeAll(list []*conn) {
 	}
 }
 
-// dial connects within DialTimeout and the request's context.
-func (c *Client) dial(ctx context.Context, host string) (*conn, error) {
-	dctx, cancel := context.WithTimeout(ctx, c.cfg.DialTimeout)
+// dial connects within DialTimeout, the request's context and its
+// Deadline.
+func (c *Client) dial(ctx context.Context, req *Request) (*conn, error) {
+	d := time.Now().Add(c.cfg.DialTimeout)
+	if rd := req.deadline(ctx); !rd.IsZero() && rd.Before(d) {
+		d = rd
+	}
+	dctx, cancel := context.WithDeadline(ctx, d)
 	defer cancel()
-	nc, err := c.cfg.Dial(dctx, "tcp", host)
+	nc, err := c.cfg.Dial(dctx, "tcp", req.Host)
 	if err != nil {
 		return nil, err
 	}
-	return newConn(nc, host, c.cfg.MaxHeaderBytes), nil
+	return newConn(nc, req.Host, c.cfg.MaxHeaderBytes), nil
 }
 
 // idleCount reports the idle connections to host, for tests.

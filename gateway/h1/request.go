@@ -1,9 +1,11 @@
 package h1
 
 import (
+	"context"
 	"fmt"
 	"net"
 	"strconv"
+	"time"
 )
 
 // Request is one call to an upstream.
@@ -25,6 +27,24 @@ type Request struct {
 	MaxResponseBytes int64
 	// Close asks the upstream to close the connection after answering.
 	Close bool
+	// Deadline, when not zero, bounds the exchange (dial, write, read) as
+	// a context deadline would, whichever of the two comes first. It
+	// costs no timer: a caller with a per-call timeout sets it rather
+	// than deriving a context for every call.
+	Deadline time.Time
+}
+
+// deadline is when the exchange must end: the earlier of ctx's deadline
+// and r.Deadline; zero when neither is set.
+func (r *Request) deadline(ctx context.Context) time.Time {
+	d, ok := ctx.Deadline()
+	switch {
+	case !ok:
+		return r.Deadline
+	case r.Deadline.IsZero() || d.Before(r.Deadline):
+		return d
+	}
+	return r.Deadline
 }
 
 func (r *Request) maxBody() int64 {

@@ -9,6 +9,7 @@ import (
 	"math"
 	"net/http"
 	"strconv"
+	"time"
 
 	"github.com/modelward/modelward/gateway/auth"
 	"github.com/modelward/modelward/gateway/h1"
@@ -133,22 +134,25 @@ func (g *Gateway) call(ctx context.Context, m *model, method, path string, body 
 		return &httpError{status: http.StatusServiceUnavailable, msg: errNoUpstream.Error() + ": every upstream's circuit is open", retryAfter: g.cfg.Breaker.Cooldown}
 	}
 	lg.upstream = u.base
-	ctx, cancel := context.WithTimeout(ctx, g.cfg.Limits.UpstreamTimeout)
-	defer cancel()
 	var e *httpError
 	if g.lean != nil && u.plain {
 		e = g.exchangeLean(ctx, u, method, path, body, handle)
 	} else {
-		e = g.exchangeHTTP(ctx, u, method, path, body, handle)
+		cctx, cancel := context.WithTimeout(ctx, g.cfg.Limits.UpstreamTimeout)
+		e = g.exchangeHTTP(cctx, u, method, path, body, handle)
+		cancel()
 	}
 	g.settle(ctx, m, u, e)
 	return e
 }
 
-// exchangeLean makes the call through the lean HTTP/1.1 client.
+// exchangeLean makes the call through the lean HTTP/1.1 client, which
+// takes the upstream timeout as the request's deadline: no context and
+// timer per call.
 func (g *Gateway) exchangeLean(ctx context.Context, u *upstream, method, path string, body []byte,
 	handle func(int, []byte) *httpError) *httpError {
-	req := &h1.Request{Method: method, Host: u.host, Path: path, Body: body, MaxResponseBytes: g.cfg.Limits.MaxResponseBytes}
+	req := &h1.Request{Method: method, Host: u.host, Path: path, Body: body, MaxResponseBytes: g.cfg.Limits.MaxResponseBytes,
+		Deadline: time.Now().Add(g.cfg.Limits.UpstreamTimeout)}
 	if body != nil {
 		req.ContentType = "application/json"
 	}
