@@ -318,6 +318,7 @@ func digest(x []float32) uint64 {
 func (s *Signals) observeCoverage(x []float32) float64 {
 	B := s.cfg.Bins
 	width := float64(s.cfg.Max-s.cfg.Min) / float64(B)
+	clogc := clogcTable() // once per query, not three times per feature
 	sum := 0.0
 	for i, v := range x {
 		if int(s.tot[i]) >= s.cfg.CountCap {
@@ -328,11 +329,11 @@ func (s *Signals) observeCoverage(x []float32) float64 {
 			b = int(min(f, float64(B-1)))
 		}
 		c := &s.counts[i*B+b]
-		s.clogc[i] += clogc(int(*c)+1) - clogc(int(*c))
+		s.clogc[i] += clogc[*c+1] - clogc[*c]
 		*c++
 		s.tot[i]++
-		n := int(s.tot[i])
-		sum += (clogc(n) - s.clogc[i]) / float64(n)
+		n := s.tot[i]
+		sum += (clogc[n] - s.clogc[i]) / float64(n)
 	}
 	return max(0, sum/float64(len(x))/s.maxH)
 }
@@ -341,19 +342,19 @@ func (s *Signals) observeCoverage(x []float32) float64 {
 // seen bin empties), old queries weigh less and counts stay small.
 func (s *Signals) halve(i int) {
 	B := s.cfg.Bins
+	clogc := clogcTable()
 	n, cl := 0, 0.0
 	for b := range B {
 		c := &s.counts[i*B+b]
 		*c = (*c + 1) / 2
 		n += int(*c)
-		cl += clogc(int(*c))
+		cl += clogc[*c]
 	}
 	s.tot[i], s.clogc[i] = uint16(n), cl
 }
 
-// clogc is c·ln c, 0 at 0, from a table up to maxCountCap.
-func clogc(c int) float64 { return clogcTable()[c] }
-
+// clogcTable holds c·ln c for c up to maxCountCap (0 at 0), made on first
+// use.
 var clogcTable = sync.OnceValue(func() []float64 {
 	t := make([]float64, maxCountCap+1)
 	for c := 1; c < len(t); c++ {
