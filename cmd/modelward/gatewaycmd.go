@@ -10,7 +10,6 @@ import (
 	"net/http/pprof"
 	"os"
 	"os/signal"
-	"sync"
 	"syscall"
 	"time"
 
@@ -89,7 +88,8 @@ func runGateway(cmd *cobra.Command, f gatewayFlags) error {
 	}
 	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	var logOut io.Writer = &lockedWriter{w: cmd.ErrOrStderr()}
+	// Serialised: the gateway writes its request lines itself, beside slog.
+	var logOut io.Writer = logbuf.Serial(cmd.ErrOrStderr())
 	if f.logFlush > 0 {
 		lw := logbuf.New(logOut, f.logFlush, 0)
 		defer lw.Close()
@@ -227,17 +227,4 @@ func newHTTPServer(cfg *proxy.Config, h http.Handler, log *slog.Logger) *http.Se
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
-}
-
-// lockedWriter serialises writes, so that the request lines the gateway
-// writes itself and slog's lines never interleave on the way out.
-type lockedWriter struct {
-	mu sync.Mutex
-	w  io.Writer
-}
-
-func (l *lockedWriter) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.w.Write(p)
 }

@@ -117,3 +117,19 @@ func (w *Writer) Close() error {
 	w.size = 0 // from now on every Write is larger than the buffer
 	return err
 }
+
+// Serial returns a writer that passes each Write to w whole, one at a
+// time: for writers (a terminal, a pipe) whose concurrent writes of long
+// lines could interleave, shared by several loggers.
+func Serial(w io.Writer) io.Writer { return &serial{w: w} }
+
+type serial struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (s *serial) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.w.Write(p)
+}

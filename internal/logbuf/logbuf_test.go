@@ -120,3 +120,38 @@ func TestWriteAfterClose(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// Serial keeps concurrent writes whole and in one piece each.
+func TestSerial(t *testing.T) {
+	var out pieces
+	w := Serial(&out)
+	var wg sync.WaitGroup
+	for g := range 8 {
+		wg.Go(func() {
+			line := bytes.Repeat([]byte{byte('a' + g)}, 10_000)
+			for range 50 {
+				if _, err := w.Write(line); err != nil {
+					t.Error(err)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if len(out.got) != 400 {
+		t.Fatalf("%d writes reached the writer, want 400", len(out.got))
+	}
+	for _, p := range out.got {
+		if len(p) != 10_000 || bytes.Count(p, p[:1]) != 10_000 {
+			t.Fatal("a write was split or mixed")
+		}
+	}
+}
+
+// pieces records each Write it gets, and fails the race detector if two
+// arrive at once.
+type pieces struct{ got [][]byte }
+
+func (p *pieces) Write(b []byte) (int, error) {
+	p.got = append(p.got, bytes.Clone(b))
+	return len(b), nil
+}
