@@ -1,15 +1,14 @@
 package server
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"io"
 	"mime"
-	"mime/multipart"
 	"net/http"
 	"time"
 
+	"github.com/modelward/modelward/internal/formdata"
 	"github.com/modelward/modelward/registry"
 )
 
@@ -28,7 +27,7 @@ type pushResponse struct {
 
 // push streams a multipart body into the registry: each part goes to the
 // blob store as it arrives; nothing is buffered beyond the multipart
-// reader's own small buffers.
+// reader's own small buffer.
 func (s *Server) push(w http.ResponseWriter, r *http.Request) error {
 	m, err := allowed(r, publisher)
 	if err != nil {
@@ -51,7 +50,7 @@ func (s *Server) push(w http.ResponseWriter, r *http.Request) error {
 }
 
 // multipartReader checks the media type and bounds the body.
-func (s *Server) multipartReader(w http.ResponseWriter, r *http.Request) (*multipart.Reader, error) {
+func (s *Server) multipartReader(w http.ResponseWriter, r *http.Request) (*formdata.Reader, error) {
 	mt, params, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if err != nil || mt != "multipart/form-data" {
 		return nil, unsupported("push the model as multipart/form-data")
@@ -63,21 +62,24 @@ func (s *Server) multipartReader(w http.ResponseWriter, r *http.Request) (*multi
 		return nil, tooLarge("the push is %d bytes; the server accepts %d", r.ContentLength, s.opt.MaxBodyBytes)
 	}
 	body := http.MaxBytesReader(w, idleReader{r.Body, http.NewResponseController(w)}, s.opt.MaxBodyBytes)
-	// multipart reads through a 4 KiB buffer unless given a larger one:
-	// a 1 MiB buffer cuts the reads of a large push by a factor of 256.
-	return multipart.NewReader(bufio.NewReaderSize(body, 1<<20), params["boundary"]), nil
+	// No bufio in front: formdata reads a part's large chunks (the blob
+	// store's 1 MiB) straight from the body into the chunk, and buffers
+	// only headers and small reads itself. MaxParts leaves the file count
+	// to addFile (files, a signature, and one file over the limit), so that
+	// it stays a 413 with its own wording.
+	return formdata.NewReader(body, params["boundary"], formdata.Options{MaxParts: s.opt.MaxFiles + 2}), nil
 }
 
 // upload is a registry.Upload over multipart parts. It checks here what
 // the service would otherwise refuse as a plain error (paths, duplicates,
 // counts), so those come back as 400 rather than 500.
 type upload struct {
-	mr        *multipart.Reader
+	mr        *formdata.Reader
 	s         *Server
 	paths     *registry.PathSet
 	files     int
 	signature bool
-	part      *multipart.Part
+	part      *formdata.Part
 }
 
 func (u *upload) Next() (registry.Part, error) {
@@ -135,8 +137,8 @@ func (u *upload) finish() error {
 }
 
 // disposition reads a part's form name and its RAW filename parameter:
-// Part.FileName would strip the directories the path needs.
-func disposition(p *multipart.Part) (name, filename string, err error) {
+// the path keeps its directories.
+func disposition(p *formdata.Part) (name, filename string, err error) {
 	cd := p.Header.Get("Content-Disposition")
 	typ, params, err := mime.ParseMediaType(cd)
 	if err != nil || typ != "form-data" {
