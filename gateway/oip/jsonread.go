@@ -277,6 +277,11 @@ func parseNumber(b []byte) (float64, error) {
 	return v, nil
 }
 
+// maxFastNumber is the longest number the fast path takes: with at most
+// this many characters, leading zeros and the exponent cannot reach the
+// exponent cap, nor a length ParseFloat treats specially.
+const maxFastNumber = 64
+
 var pow10 = [...]float64{1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10,
 	1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22}
 
@@ -373,7 +378,11 @@ func scanNumber(b []byte, n *number) bool {
 	if i != len(b) {
 		return false
 	}
-	n.fast = !n.more && n.mant < 1<<53 && n.exp >= -22 && n.exp <= 22
+	// Short numbers only: ParseFloat, whose result this must equal bit for
+	// bit, reads very long ones (thousands of fraction digits, exponents it
+	// caps) its own way, and a capped exponent here could cancel a long run
+	// of leading fraction zeros into a false fast path.
+	n.fast = !n.more && len(b) <= maxFastNumber && n.mant < 1<<53 && n.exp >= -22 && n.exp <= 22
 	return true
 }
 

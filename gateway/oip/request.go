@@ -289,7 +289,10 @@ func (p *requestParser) tensorData(r *reader, t *tensorInput) error {
 	// d works on a copy of r: a pointer to it in d would make escape
 	// analysis, which does not tell d's fields apart, move the reader and
 	// the whole requestParser to the heap along with d.dst.
-	d := dataParser{r: *r, shape: [2]int{batch, p.width}, dst: make([]float32, 0, batch*p.width)}
+	// Capacity for what the body can hold (an element takes at least two
+	// bytes, "0,"), not what the shape claims: a 70-byte request naming a
+	// large shape would otherwise cost its full tensor before failing.
+	d := dataParser{r: *r, shape: [2]int{batch, p.width}, dst: make([]float32, 0, min(batch*p.width, (len(r.buf)+1)/2))}
 	err := d.parse()
 	r.pos = d.r.pos
 	if err != nil {
@@ -493,6 +496,12 @@ func (r *reader) parameters(whose string) error {
 	}
 	var seen map[string]bool // only for the rare request with parameters
 	return r.object(func(key []byte) error {
+		if len(seen) == maxParameters {
+			return fmt.Errorf("%s parameters number more than %d", whose, maxParameters)
+		}
+		if len(key) > maxParameterKey {
+			return fmt.Errorf("%s parameter %.64q... has a name longer than %d bytes", whose, key, maxParameterKey)
+		}
 		k := string(key) // before scratch is reused by a string value
 		if seen[k] {
 			return fmt.Errorf("%s parameter %.64q appears twice", whose, k)
@@ -517,6 +526,14 @@ func (r *reader) parameters(whose string) error {
 }
 
 var errNotScalar = errors.New("not a string, number or boolean")
+
+// Bounds on one $parameters object. The protocol's parameters are a few
+// named options; without a bound, a body of many thousand keys costs map
+// growth out of proportion to its size.
+const (
+	maxParameters   = 64
+	maxParameterKey = 256
+)
 
 // scalar skips a string, number or boolean, leaving r.pos just past it.
 func (r *reader) scalar() error {
