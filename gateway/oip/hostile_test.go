@@ -1,7 +1,6 @@
 package oip
 
 import (
-	"math"
 	"math/rand/v2"
 	"runtime"
 	"strconv"
@@ -23,31 +22,19 @@ func TestHostileExponentCapFastPath(t *testing.T) {
 	t.Logf("body is %d bytes (proxy default max_body_bytes 1 MiB = %d)", len(body), 1<<20)
 	got, err := ParseInferRequest([]byte(body), fuzzModel, 16)
 	ref, refErr := referenceParseInferRequest([]byte(body), fuzzModel, 16)
-	if err != nil || refErr != nil || got.Batch[0][0] != ref.Batch[0][0] {
-		t.Errorf("new: %v; reference: %v", got.Batch[0][0], ref.Batch[0][0])
+	if err != nil || refErr != nil {
+		t.Fatalf("new: %v; reference: %v", err, refErr)
 	}
-}
-
-// A random sample of numbers: parseNumber(s) must equal ParseFloat(s,64).
-func TestHostileParseNumberVsParseFloat(t *testing.T) {
-	cases := []string{"9007199254740993", "9007199254740992e-22", "1e22", "1e23", "123456789012345678", "0.1", "-0.0", "0e999999999", "1.7976931348623157e308", "4.9e-324", "3.4028235677973366e38", "3.4028236e38", "0.0000000000000000000001", "12345678901234567890e-22", "1234567890123456789e-22"}
-	for _, s := range cases {
-		want, werr := strconv.ParseFloat(s, 64)
-		got, gerr := parseNumber([]byte(s))
-		if (werr != nil || math.IsInf(want, 0)) != (gerr != nil) || gerr == nil && math.Float64bits(got) != math.Float64bits(want) {
-			t.Errorf("%s: got %v %v want %v %v", s, got, gerr, want, werr)
-		}
+	if got.Batch[0][0] != ref.Batch[0][0] {
+		t.Errorf("new: %v; reference: %v", got.Batch[0][0], ref.Batch[0][0])
 	}
 }
 
 // 100 KB: the true value is 1, but strconv.ParseFloat (and so the old
 // parser) reads 0; the reader must agree with ParseFloat bit for bit.
 func TestHostileLongFractionVsParseFloat(t *testing.T) {
-	num := "0." + strings.Repeat("0", 99_999) + "1e100000"
-	want, _ := strconv.ParseFloat(num, 64)
-	got, err := parseNumber([]byte(num))
-	if err != nil || math.Float64bits(got) != math.Float64bits(want) {
-		t.Errorf("parseNumber = %v %v, ParseFloat = %v", got, err, want)
+	if msg := vsStrconv([]byte("0." + strings.Repeat("0", 99_999) + "1e100000")); msg != "" {
+		t.Error(msg)
 	}
 }
 
@@ -98,10 +85,8 @@ func TestHostileParseNumberRandom(t *testing.T) {
 			b = append(b, 'e')
 			b = strconv.AppendInt(b, int64(rnd.IntN(80)-40), 10)
 		}
-		want, werr := strconv.ParseFloat(string(b), 64)
-		got, gerr := parseNumber(b)
-		if (werr != nil || math.IsInf(want, 0)) != (gerr != nil) || gerr == nil && math.Float64bits(got) != math.Float64bits(want) {
-			t.Fatalf("%s: got %v %v want %v %v", b, got, gerr, want, werr)
+		if msg := vsStrconv(b); msg != "" {
+			t.Fatal(msg)
 		}
 	}
 }
@@ -120,10 +105,8 @@ func TestHostileParseNumberLeadingZeros(t *testing.T) {
 			b = append(b, 'E')
 			b = strconv.AppendInt(b, int64(rnd.IntN(90)-20), 10)
 		}
-		want, werr := strconv.ParseFloat(string(b), 64)
-		got, gerr := parseNumber(b)
-		if (werr != nil || math.IsInf(want, 0)) != (gerr != nil) || gerr == nil && math.Float64bits(got) != math.Float64bits(want) {
-			t.Fatalf("%s: got %v %v want %v %v", b, got, gerr, want, werr)
+		if msg := vsStrconv(b); msg != "" {
+			t.Fatal(msg)
 		}
 	}
 }
