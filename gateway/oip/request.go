@@ -195,6 +195,18 @@ func (p *requestParser) input(int) error {
 	return nil
 }
 
+// expect reads the string (or null) member what and tells whether it is
+// want; only a wrong one is copied into got, for the error message, so the
+// common request allocates nothing here.
+func (p *requestParser) expect(what, want string, got *string) (bool, error) {
+	s, err := p.r.nullableString(what)
+	if string(s) == want {
+		return true, err
+	}
+	*got = string(s)
+	return false, err
+}
+
 func (p *requestParser) inputMember(t *tensorInput, key []byte) error {
 	in := p.md.Inputs[0]
 	switch string(key) {
@@ -202,21 +214,15 @@ func (p *requestParser) inputMember(t *tensorInput, key []byte) error {
 		if err := member(&t.seen, 1, key); err != nil {
 			return err
 		}
-		s, err := p.r.nullableString("inputs.name")
-		t.nameOK = string(s) == in.Name
-		if !t.nameOK {
-			t.name = string(s)
-		}
+		var err error
+		t.nameOK, err = p.expect("inputs.name", in.Name, &t.name)
 		return err
 	case "datatype":
 		if err := member(&t.seen, 2, key); err != nil {
 			return err
 		}
-		s, err := p.r.nullableString("inputs.datatype")
-		t.datatypeOK = string(s) == in.Datatype
-		if !t.datatypeOK {
-			t.datatype = string(s)
-		}
+		var err error
+		t.datatypeOK, err = p.expect("inputs.datatype", in.Datatype, &t.datatype)
 		return err
 	case "shape":
 		if err := member(&t.seen, 4, key); err != nil {
