@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -88,10 +87,12 @@ func runGateway(cmd *cobra.Command, f gatewayFlags) error {
 	}
 	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	// Serialised: the gateway writes its request lines itself, beside slog.
-	var logOut io.Writer = logbuf.Serial(cmd.ErrOrStderr())
+	// The gateway writes its request lines itself, beside slog: both go
+	// through one writer that keeps each line whole (the batching Writer
+	// does, under its lock; Serial when lines go out one by one).
+	logOut := logbuf.Serial(cmd.ErrOrStderr())
 	if f.logFlush > 0 {
-		lw := logbuf.New(logOut, f.logFlush, 0)
+		lw := logbuf.New(cmd.ErrOrStderr(), f.logFlush, 0)
 		defer lw.Close()
 		logOut = lw
 	}
