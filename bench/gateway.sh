@@ -20,6 +20,16 @@
 #   table shows the achieved rate beside the offered one: a target that
 #   cannot keep up, or wrk starved of CPU, falls short of it.
 #
+# Max mode also runs three baselines beside them (BASELINES), to show
+# where a proxy's CPU per request goes on this machine: "goproxy", net/http
+# with httputil.ReverseProxy, the proxy a Go user would otherwise write;
+# "floor", a hand-written HTTP/1.1 loop that forwards through the
+# gateway's own upstream client and checks nothing, the least a Go proxy
+# costs here; and "gateway-bare", the gateway with authentication, rate
+# limits and validation but no detection or hardening. Their table ends
+# with the gateway's CPU budget: the CPU per request at which it would
+# reach 80% of nginx's throughput, all else in the run unchanged.
+#
 # A run in which any response is not 200 is reported as invalid. Then it
 # profiles the gateway's CPU under load: through the gateway's own
 # net/http/pprof when 'modelward gateway --help' lists a --pprof flag (a
@@ -34,7 +44,8 @@
 # 4000") offered req/s and PACED_CONNS (16) connections in paced mode (the
 # connections bound the requests in flight, so they must exceed rate times
 # latency); THREADS (2) wrk threads; ROWS (50) distinct requests;
-# NGINX_WORKERS (auto); BASE_PORT (18500, uses 4 ports); PROFILE (1; 0
+# NGINX_WORKERS (auto); BASE_PORT (18500, uses 7 ports); BASELINES
+# ("goproxy floor gateway-bare"; empty skips them, max mode only); PROFILE (1; 0
 # skips it) and PROFILE_CONNS (16); PIN (1 runs wrk under 'taskset -c 0',
 # everything else unpinned: the load generator then takes at most one core
 # and cannot crowd out the proxies, which still share both cores among
@@ -64,11 +75,15 @@ PROFILE=${PROFILE:-1}
 PROFILE_CONNS=${PROFILE_CONNS:-16}
 KEEP=${KEEP:-0}
 PIN=${PIN:-0}
+BASELINES=${BASELINES-goproxy floor gateway-bare}
 
 UP_PORT=$BASE_PORT
 NGINX_PORT=$((BASE_PORT + 1))
 GW_PORT=$((BASE_PORT + 2))
 PPROF_PORT=$((BASE_PORT + 3))
+GOPROXY_PORT=$((BASE_PORT + 4))
+FLOOR_PORT=$((BASE_PORT + 5))
+BARE_PORT=$((BASE_PORT + 6))
 PPROF_ADDR="" # set by start_gateway when the gateway has --pprof
 TARGETS="upstream nginx gateway"
 TOKEN="" # the benchmark client's API key, made by start_gateway
@@ -140,6 +155,13 @@ build() {
 	MW=$WORK/modelward
 }
 
+# build_baselines builds the two reference proxies (bench/gateway/baseline).
+build_baselines() {
+	[ -n "$BASELINES" ] || return 0
+	log "building the baseline proxies"
+	CGO_ENABLED=0 go build -o "$WORK/baseline" ./bench/gateway/baseline
+}
+
 # make_bodies writes ROWS digits rows as OIP v2 request bodies, one a line.
 make_bodies() {
 	# Through a file: head closing a pipe would fail gzip under pipefail.
@@ -192,12 +214,45 @@ start_gateway() {
 	wait_up gateway "http://127.0.0.1:$GW_PORT/v2/health/ready"
 }
 
-url_of() {
+# start_baselines starts the BASELINES; gateway-bare shares the gateway's
+# registry and key, so start_gateway goes first.
+start_baselines() {
+	local b
+	for b in $BASELINES; do
+		case $b in
+		goproxy) start goproxy "$WORK/baseline" -mode reverseproxy -listen "127.0.0.1:$GOPROXY_PORT" -upstream "127.0.0.1:$UP_PORT" ;;
+		floor) start floor "$WORK/baseline" -mode floor -listen "127.0.0.1:$FLOOR_PORT" -upstream "127.0.0.1:$UP_PORT" ;;
+		gateway-bare)
+			fill "$HERE/gateway-bare.yaml.tmpl" "$WORK/gateway-bare.yaml" "$BARE_PORT" "$WORK"
+			start bare env -u GOMAXPROCS "$MW" gateway --config "$WORK/gateway-bare.yaml"
+			;;
+		*) die "unknown baseline $b in BASELINES (goproxy floor gateway-bare)" ;;
+		esac
+	done
+	for b in $BASELINES; do
+		wait_up "$(name_of "$b")" "$(url_of "$b" | sed 's|/models/digits/infer$|/health/ready|')"
+	done
+}
+
+# name_of TARGET: the name start gave its process (a shell variable).
+name_of() {
 	case $1 in
-	upstream) echo "http://127.0.0.1:$UP_PORT/v2/models/digits/infer" ;;
-	nginx) echo "http://127.0.0.1:$NGINX_PORT/v2/models/digits/infer" ;;
-	gateway) echo "http://127.0.0.1:$GW_PORT/v2/models/digits/infer" ;;
+	gateway-bare) echo bare ;;
+	*) echo "$1" ;;
 	esac
+}
+
+url_of() {
+	local port
+	case $1 in
+	upstream) port=$UP_PORT ;;
+	nginx) port=$NGINX_PORT ;;
+	gateway) port=$GW_PORT ;;
+	goproxy) port=$GOPROXY_PORT ;;
+	floor) port=$FLOOR_PORT ;;
+	gateway-bare) port=$BARE_PORT ;;
+	esac
+	echo "http://127.0.0.1:$port/v2/models/digits/infer"
 }
 
 # smoke checks one request per target, and that the gateway refuses a
@@ -205,7 +260,7 @@ url_of() {
 smoke() {
 	local t code body
 	body=$(head -n 1 "$WORK/bodies.txt")
-	for t in $TARGETS; do
+	for t in $TARGETS $BASELINES; do
 		code=$(curl -s -o "$WORK/smoke-$t.json" -w '%{http_code}' -H "Authorization: Bearer $TOKEN" \
 			-H 'Content-Type: application/json' -d "$body" "$(url_of "$t")")
 		[ "$code" = 200 ] || die "$t answered $code: $(head -c 300 "$WORK/smoke-$t.json")"
@@ -234,6 +289,9 @@ pids_of() {
 	case $1 in
 	upstream) echo "$upstream_PID" ;;
 	gateway) echo "$gateway_PID" ;;
+	goproxy) echo "$goproxy_PID" ;;
+	floor) echo "$floor_PID" ;;
+	gateway-bare) echo "$bare_PID" ;;
 	nginx) echo "$nginx_PID" $(cat "/proc/$nginx_PID/task/$nginx_PID/children") ;;
 	esac
 }
@@ -312,7 +370,7 @@ table_runs() {
 	echo "| connections | target | req/s | p50 ms | p90 ms | p99 ms | CPU µs/req | valid |"
 	echo "|---:|---|---:|---:|---:|---:|---:|---|"
 	for c in $LOADS; do
-		for t in $TARGETS; do
+		for t in $TARGETS $BASELINES; do
 			k="$t,$c"
 			printf '| %s | %s | %s | %s | %s | %s | %s | %s |\n' "$c" "$t" "$(field "$k" rps)" \
 				"$(ms "$(field "$k" p50)")" "$(ms "$(field "$k" p90)")" "$(ms "$(field "$k" p99)")" \
@@ -351,6 +409,46 @@ table_overhead() {
 	done
 	echo
 	best_throughput
+}
+
+# table_baselines sets the gateway beside the baselines at each load: req/s
+# as a share of nginx's and CPU per request. The budget column is the CPU
+# per request at which the gateway would reach 80% of nginx's throughput:
+# with the machine saturated, nginx's run costs the machine NCPU/rps per
+# request, of which nginx's own CPU is a part and the rest (wrk, the
+# upstream, the kernel's loopback work) stays the same whatever the proxy,
+# so the gateway may spend nginx's own CPU plus a quarter of that total.
+# That is an upper bound: the floor, at a few µs more than nginx, falls
+# further short of nginx than its CPU alone predicts.
+table_baselines() {
+	local c t k n
+	echo "### Where the CPU per request goes: the gateway beside Go baselines"
+	echo
+	echo "goproxy: net/http + httputil.ReverseProxy; floor: a hand-written HTTP/1.1 loop through gateway/h1 that"
+	echo "checks nothing (the least a Go proxy costs here); gateway-bare: the gateway without detection and hardening."
+	echo
+	printf '| connections |'
+	for t in nginx $BASELINES gateway; do printf ' %s req/s (share) | %s CPU µs |' "$t" "$t"; done
+	echo ' gateway CPU µs budget for 0.80 |'
+	printf '|---:|'
+	for t in nginx $BASELINES gateway; do printf -- '---:|---:|'; done
+	echo '---:|'
+	for c in $LOADS; do
+		n="nginx,$c"
+		printf '| %s |' "$c"
+		for t in nginx $BASELINES gateway; do
+			k="$t,$c"
+			if valid "$k" && valid "$n"; then
+				printf ' %s (%s) | %s |' "$(field "$k" rps)" \
+					"$(awk -v a="$(field "$k" rps)" -v b="$(field "$n" rps)" 'BEGIN { printf "%.2f", a / b }')" "$(field "$k" cpu)"
+			else
+				printf ' invalid | - |'
+			fi
+		done
+		awk -v r="$(field "$n" rps)" -v cpu="$(field "$n" cpu)" -v ncpu="$(nproc)" \
+			'BEGIN { printf " %.1f |\n", (r > 0) ? cpu + 0.25 * ncpu * 1e6 / r : 0 }'
+	done
+	echo
 }
 
 # best TARGET: the highest req/s of TARGET's valid max-mode runs and its
@@ -394,19 +492,22 @@ main() {
 		esac
 	done
 	need_tools
-	for p in "$UP_PORT" "$NGINX_PORT" "$GW_PORT" "$PPROF_PORT"; do
+	for p in "$UP_PORT" "$NGINX_PORT" "$GW_PORT" "$PPROF_PORT" "$GOPROXY_PORT" "$FLOOR_PORT" "$BARE_PORT"; do
 		port_free "$p" || die "port $p is in use; set BASE_PORT"
 	done
 	build
+	has_mode max || BASELINES=""
+	build_baselines
 	make_bodies
 	start_upstream
 	start_nginx
 	start_gateway
+	start_baselines
 	smoke
 	declare -gA RESULT=()
 	if has_mode max; then
 		for c in $LOADS; do
-			for t in $TARGETS; do measure "$t" "$c"; done
+			for t in $TARGETS $BASELINES; do measure "$t" "$c"; done
 		done
 	fi
 	has_mode paced && run_paced
@@ -417,6 +518,7 @@ main() {
 		echo
 		table_runs
 		table_overhead
+		[ -n "$BASELINES" ] && table_baselines
 	fi
 	has_mode paced && table_paced
 	[ "$PROFILE" = 1 ] && profile_gateway
