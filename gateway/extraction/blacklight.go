@@ -99,8 +99,21 @@ type BlacklightDecision struct {
 	NearDuplicates uint64 // near-duplicate queries from this client so far
 	Recent         int    // near-duplicates among the client's last 64 queries
 	Flagged        bool   // Recent >= AlarmCount
-	Reason         string // set when NearDuplicate
 	Err            error  // set when the query was rejected (and not counted)
+
+	hashes, alarm int // what Reason needs besides the figures above
+}
+
+// Reason is the evidence in words when the query is a near-duplicate or
+// the client flagged, else "". It is worded on demand: a flagged client's
+// every query is flagged again, and formatting seven numbers per query
+// cost more than the lookup that found them.
+func (d BlacklightDecision) Reason() string {
+	if !d.NearDuplicate && !d.Flagged {
+		return ""
+	}
+	return fmt.Sprintf("blacklight: query %d shares %d of its %d fingerprint hashes with query %d (threshold %d); %d of the last 64 queries are near-duplicates (alarm at %d)",
+		d.Query, d.Matches, d.hashes, d.Matched, d.Threshold, d.Recent, d.alarm)
 }
 
 // ErrBlacklightQuery reports a query Blacklight cannot take.
@@ -368,10 +381,7 @@ func (b *Blacklight) match(c *blClient, sc *blScratch) BlacklightDecision {
 	dec.NearDuplicates = c.dups
 	dec.Recent = bits.OnesCount64(c.recent)
 	dec.Flagged = dec.Recent >= b.cfg.AlarmCount
-	if dec.NearDuplicate || dec.Flagged {
-		dec.Reason = fmt.Sprintf("blacklight: query %d shares %d of its %d fingerprint hashes with query %d (threshold %d); %d of the last 64 queries are near-duplicates (alarm at %d)",
-			dec.Query, dec.Matches, len(sc.fp), dec.Matched, dec.Threshold, dec.Recent, b.cfg.AlarmCount)
-	}
+	dec.hashes, dec.alarm = len(sc.fp), b.cfg.AlarmCount
 	return dec
 }
 

@@ -57,7 +57,7 @@ func logBL(t *testing.T, name string, decs []BlacklightDecision) {
 	}
 	t.Logf("%s: %d queries, %d near-duplicates, most shared hashes %d, first flag at %d", name, len(decs), dups, best, firstBL(decs))
 	if at := firstBL(decs); at > 0 {
-		t.Logf("%s: %s", name, decs[at-1].Reason)
+		t.Logf("%s: %s", name, decs[at-1].Reason())
 	}
 }
 
@@ -72,7 +72,7 @@ func TestBlacklightBenignClientsNotFlagged(t *testing.T) {
 		}
 		for _, d := range decs {
 			if d.Flagged {
-				t.Fatalf("benign client %d flagged at query %d: %s", seed, d.Query, d.Reason)
+				t.Fatalf("benign client %d flagged at query %d: %s", seed, d.Query, d.Reason())
 			}
 			if d.NearDuplicate {
 				dups++
@@ -123,9 +123,14 @@ func TestBlacklightExactRepeatMatchesAll(t *testing.T) {
 	if !d.NearDuplicate || d.Matched != 1 || d.Query != 3 || d.Matches != 45 {
 		t.Fatalf("repeat of query 1: %+v", d)
 	}
-	// Clients do not see each other's queries.
-	if d := b.Observe("other", ds.x[5]); d.Matches != 0 || d.Matched != 0 {
-		t.Fatalf("another client matched: %+v", d)
+	const why = "blacklight: query 3 shares 45 of its 45 fingerprint hashes with query 1 (threshold 12); 1 of the last 64 queries are near-duplicates (alarm at 3)"
+	if got := d.Reason(); got != why {
+		t.Fatalf("reason %q, want %q", got, why)
+	}
+	// Clients do not see each other's queries, and a query that is no
+	// near-duplicate has no reason.
+	if d := b.Observe("other", ds.x[5]); d.Matches != 0 || d.Matched != 0 || d.Reason() != "" {
+		t.Fatalf("another client matched: %+v, %q", d, d.Reason())
 	}
 	// The salt decides the fingerprint: another salt, other hashes.
 	cfg := digitsBlacklight()

@@ -95,7 +95,7 @@ func (d *detectors) observe(client string, x []float32, label int) verdict {
 	}
 	if d.blacklight != nil {
 		if dec := d.blacklight.Observe(client, x); dec.Err == nil && dec.Flagged && !v.Flagged {
-			v = verdict{Flagged: true, Detector: "blacklight", Score: float64(dec.Recent), reason: dec.Reason}
+			v = verdict{Flagged: true, Detector: "blacklight", Score: float64(dec.Recent), explain: dec.Reason}
 		}
 	}
 	if d.signals != nil {
