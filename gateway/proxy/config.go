@@ -8,7 +8,6 @@ import (
 	"math"
 	"net/url"
 	"os"
-	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -394,8 +393,6 @@ func setDefault[T int | int64 | time.Duration](p *T, v T) {
 	}
 }
 
-var modelName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$`)
-
 // Validate checks what defaults cannot fill in.
 func (c *Config) Validate() error {
 	if c.Listen == "" {
@@ -432,7 +429,7 @@ func (c *Config) Validate() error {
 }
 
 func (m *ModelConfig) validate(haveRegistry bool) error {
-	if !modelName.MatchString(m.Name) || m.Name == "." || m.Name == ".." {
+	if !plainName(m.Name, maxModelName) || m.Name == "." || m.Name == ".." {
 		return errors.New("name must be 1-128 of A-Z a-z 0-9 _ . - starting with a letter or digit")
 	}
 	if len(m.Upstreams) == 0 {

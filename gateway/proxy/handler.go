@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"math"
 	"net/http"
-	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -53,14 +52,18 @@ func routePath(escaped string) route {
 	if strings.ContainsRune(escaped, '%') || !strings.HasPrefix(escaped, "/") {
 		return route{}
 	}
-	seg := strings.Split(escaped[1:], "/")
+	var buf [maxSegments]string
+	seg, ok := splitPath(escaped[1:], &buf)
+	if !ok {
+		return route{}
+	}
 	for _, s := range seg {
 		if s == "" || s == "." || s == ".." {
 			return route{}
 		}
 	}
 	model := func(i int) (string, bool) {
-		if i < len(seg) && modelName.MatchString(seg[i]) {
+		if i < len(seg) && plainName(seg[i], maxModelName) {
 			return seg[i], true
 		}
 		return "", false
@@ -102,7 +105,7 @@ func routePath(escaped string) route {
 func modelRoutePath(name string, seg []string) route {
 	version := ""
 	if len(seg) >= 2 && seg[0] == "versions" {
-		if !versionName.MatchString(seg[1]) {
+		if !plainName(seg[1], maxVersionName) {
 			return route{}
 		}
 		version, seg = seg[1], seg[2:]
@@ -119,8 +122,6 @@ func modelRoutePath(name string, seg []string) route {
 	}
 	return route{}
 }
-
-var versionName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$`)
 
 // reviewRoute matches what follows /admin/reviews.
 func reviewRoute(seg []string) route {
