@@ -15,14 +15,21 @@ import (
 
 var encodeBuf = sync.Pool{New: func() any { b := make([]byte, 0, 1024); return &b }}
 
+// Header values every answer shares, set without Header.Set's slice per
+// call. A header's value slices are only ever replaced, never written
+// into, so sharing them is safe.
+var (
+	jsonType = []string{"application/json"}
+	nosniff  = []string{"nosniff"}
+)
+
 // writeInfer writes resp as JSON with a Content-Length.
 func writeInfer(w http.ResponseWriter, status int, resp *inferResponse) {
 	bp := encodeBuf.Get().(*[]byte)
 	b := appendInferResponse((*bp)[:0], resp)
 	h := w.Header()
-	h.Set("Content-Type", "application/json")
-	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("Content-Length", strconv.Itoa(len(b)))
+	h["Content-Type"], h["X-Content-Type-Options"] = jsonType, nosniff
+	h["Content-Length"] = []string{strconv.Itoa(len(b))}
 	w.WriteHeader(status)
 	_, _ = w.Write(b)
 	if cap(b) <= 64<<10 { // do not keep an outsized buffer alive
