@@ -111,7 +111,8 @@ type AdminConfig struct {
 	KeyFile string `yaml:"key_file"`
 }
 
-// RedisConfig shares rate limits across replicas when Addr is set.
+// RedisConfig shares rate limits, quotas and flags across replicas when
+// Addr is set.
 type RedisConfig struct {
 	Addr   string `yaml:"addr"`
 	Prefix string `yaml:"prefix"`

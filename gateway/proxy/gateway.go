@@ -70,6 +70,7 @@ type Gateway struct {
 	reviews    *review.Queue
 	tele       *telemetry.File // nil without telemetry
 	alerts     chan alert      // to the registry, off the request path
+	share      *flagShare      // nil without Redis
 
 	stopOnce sync.Once
 	stop     chan struct{}
@@ -182,13 +183,19 @@ func jwksSource(j *JWTAuthConfig) (auth.JWKSSource, error) {
 	return auth.RemoteJWKS(j.JWKSURL, auth.RemoteOptions{})
 }
 
+// setupLimiter also sets up the flags shared through Redis, which go
+// with a Redis configuration even when Options.Limiter replaces its limits.
 func (g *Gateway) setupLimiter(opt Options) error {
+	var c *redis.Client
+	if g.cfg.Redis.Addr != "" {
+		c = redis.NewClient(&redis.Options{Addr: g.cfg.Redis.Addr})
+		g.closers = append(g.closers, c.Close)
+		g.share = newFlagShare(c, g.cfg.Redis.Prefix)
+	}
 	switch {
 	case opt.Limiter != nil:
 		g.limiter = opt.Limiter
-	case g.cfg.Redis.Addr != "":
-		c := redis.NewClient(&redis.Options{Addr: g.cfg.Redis.Addr})
-		g.closers = append(g.closers, c.Close)
+	case c != nil:
 		g.limiter = ratelimit.NewRedis(c, g.cfg.Redis.Prefix)
 	default:
 		g.limiter = ratelimit.NewMemory(ratelimit.MemoryOptions{})

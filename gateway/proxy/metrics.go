@@ -13,15 +13,17 @@ import (
 // requests naming none), statuses, reasons and detector names: a client
 // cannot grow the series.
 const (
-	mRequests      = "modelward_gateway_requests_total"
-	mUpstream      = "modelward_gateway_upstream_errors_total"
-	mBlocked       = "modelward_gateway_blocked_total"
-	mDegraded      = "modelward_gateway_degraded_total"
-	mFlags         = "modelward_gateway_detector_flags_total"
-	mLatency       = "modelward_gateway_request_duration_seconds"
-	mHeld          = "modelward_gateway_held_for_review_total"
-	mAlertsDropped = "modelward_gateway_alerts_dropped_total"
-	mLogErrors     = "modelward_gateway_request_log_errors_total"
+	mRequests        = "modelward_gateway_requests_total"
+	mUpstream        = "modelward_gateway_upstream_errors_total"
+	mBlocked         = "modelward_gateway_blocked_total"
+	mDegraded        = "modelward_gateway_degraded_total"
+	mFlags           = "modelward_gateway_detector_flags_total"
+	mLatency         = "modelward_gateway_request_duration_seconds"
+	mHeld            = "modelward_gateway_held_for_review_total"
+	mAlertsDropped   = "modelward_gateway_alerts_dropped_total"
+	mLogErrors       = "modelward_gateway_request_log_errors_total"
+	mFlagsShared     = "modelward_gateway_shared_flags_received_total"
+	mFlagShareErrors = "modelward_gateway_flag_share_errors_total"
 )
 
 // metrics is the gateway's own Prometheus registry (not the global one, so
@@ -47,6 +49,8 @@ func newMetrics() *metrics {
 		{mHeld, "Answers held for human review, by model and detector.", []string{"model", "detector"}},
 		{mAlertsDropped, "Registry alerts dropped because the alert queue was full, by model.", []string{"model"}},
 		{mLogErrors, "Request log lines that could not be written.", nil},
+		{mFlagsShared, "Flags raised by other replicas and applied here, through Redis, by model.", []string{"model"}},
+		{mFlagShareErrors, "Failures sharing flags through Redis, by operation.", []string{"op"}},
 	} {
 		v := prometheus.NewCounterVec(prometheus.CounterOpts{Name: c.name, Help: c.help}, c.labels)
 		m.reg.MustRegister(v)

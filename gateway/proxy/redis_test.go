@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"net/http"
 	"os"
 	"testing"
 	"time"
@@ -15,12 +16,14 @@ import (
 
 const redisAddr = "127.0.0.1:6379"
 
-// Two gateways sharing Redis share a principal's bucket: the second
-// replica refuses what the first used up.
-func TestSharedRedisLimit(t *testing.T) {
+// redisPrefix skips the test when Redis is unreachable (fails it under
+// MODELWARD_REQUIRE_REDIS=1) and returns a key prefix of its own, whose
+// keys are removed when it ends.
+func redisPrefix(t *testing.T) (string, *redis.Client) {
+	t.Helper()
 	ctx := context.Background()
 	probe := redis.NewClient(&redis.Options{Addr: redisAddr})
-	defer probe.Close()
+	t.Cleanup(func() { probe.Close() })
 	pctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 	defer cancel()
 	if err := probe.Ping(pctx).Err(); err != nil {
@@ -38,6 +41,13 @@ func TestSharedRedisLimit(t *testing.T) {
 			probe.Del(ctx, iter.Val())
 		}
 	})
+	return prefix, probe
+}
+
+// Two gateways sharing Redis share a principal's bucket: the second
+// replica refuses what the first used up.
+func TestSharedRedisLimit(t *testing.T) {
+	prefix, _ := redisPrefix(t)
 	top := "redis: {addr: " + redisAddr + ", prefix: \"" + prefix + "\"}"
 	a := newWorld(t, worldOpts{top: top})
 	a.gw.models["digits"].cfg.Rate = RateConfig{Rate: 0.001, Burst: 2}
@@ -53,5 +63,74 @@ func TestSharedRedisLimit(t *testing.T) {
 	}
 	if st, _ := b.infer(a.tokens["all"], good); st != 429 {
 		t.Fatalf("third request across replicas: %d, want 429", st)
+	}
+}
+
+// A client blocked by one replica is blocked by the others within a
+// second, and by a replica started afterwards; other clients are not.
+// What arrives from Redis malformed, or for a model not served, changes
+// nothing.
+func TestSharedFlags(t *testing.T) {
+	prefix, probe := redisPrefix(t)
+	opts := worldOpts{top: "redis: {addr: " + redisAddr + ", prefix: \"" + prefix + "\"}\n",
+		model: "    policy: block\n    detect: {signals: {enabled: true}}\n"}
+	a := newWorld(t, opts)
+	b := newWorld(t, opts)
+	b.gw.auth = a.gw.auth
+	good := inferBody(digits.UCI().Row(1))
+	if st, body := b.infer(a.tokens["bob"], good); st != 200 {
+		t.Fatalf("before the flag: %d %s", st, body)
+	}
+	if st, _, _ := floodRandom(t, a, a.tokens["bob"]); st != 403 {
+		t.Fatalf("flood on replica a: %d", st)
+	}
+	waitBlocked(t, b, a.tokens["bob"], good, "replica b")
+	if st, body := b.infer(a.tokens["all"], good); st != 200 {
+		t.Fatalf("another client on replica b: %d %s", st, body)
+	}
+	if n := b.gw.metrics.value(mFlagsShared, "model", "digits"); n != 1 {
+		t.Fatalf("replica b applied %v shared flags, want 1", n)
+	}
+
+	// A replica that starts later reads the flag from its key.
+	c := newWorld(t, opts)
+	c.gw.auth = a.gw.auth
+	waitBlocked(t, c, a.tokens["bob"], good, "replica c, started later")
+
+	// Garbage and flags for other models are dropped.
+	ctx := context.Background()
+	for _, msg := range []string{"not json", `{"model":"digits","principal":"","detector":"x"}`,
+		`{"model":"digits","principal":"p","detector":"x","score":1e999}`} {
+		if err := probe.Publish(ctx, prefix+"flags", msg).Err(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	probe.Publish(ctx, prefix+"flags", `{"model":"unknown","principal":"someone","detector":"x"}`)
+	deadline := time.Now().Add(2 * time.Second)
+	for b.gw.metrics.value(mFlagShareErrors, "op", "malformed") < 3 {
+		if time.Now().After(deadline) {
+			t.Fatalf("malformed flags counted: %v, want 3", b.gw.metrics.value(mFlagShareErrors, "op", "malformed"))
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if n := b.gw.metrics.value(mFlagsShared, "model", "digits"); n != 1 {
+		t.Fatalf("shared flags applied after garbage: %v, want 1", n)
+	}
+}
+
+// waitBlocked polls until a request is refused 403, for at most a second.
+func waitBlocked(t *testing.T, w *world, secret, body, what string) {
+	t.Helper()
+	start := time.Now()
+	for {
+		st, b := w.infer(secret, body)
+		if st == http.StatusForbidden {
+			t.Logf("%s: blocked after %v", what, time.Since(start).Round(time.Millisecond))
+			return
+		}
+		if time.Since(start) > time.Second {
+			t.Fatalf("%s: %d %s after %v, want 403", what, st, b, time.Since(start))
+		}
+		time.Sleep(5 * time.Millisecond)
 	}
 }

@@ -26,8 +26,10 @@ func OpenRegistry(ctx context.Context, data string) (*registry.Service, func() e
 // in-process events (Service.Events) when the registry runs in this
 // process, and the audit log's head every auth.registry.poll otherwise
 // (another process's changes reach us only through the store). Either way
-// a quarantine, rollback or retirement is seen well within a second.
+// a quarantine, rollback or retirement is seen well within a second. With
+// Redis configured it also starts sharing flags with the other replicas.
 func (g *Gateway) Start(ctx context.Context) error {
+	g.startFlagShare(ctx)
 	if g.reg == nil {
 		return nil
 	}

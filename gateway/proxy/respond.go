@@ -38,6 +38,7 @@ func (g *Gateway) detect(m *model, p auth.Principal, batch, probs [][]float32, l
 		v = v.worded()
 		lg.verdict, lg.newFlag = v, true
 		m.flags.set(p.ID, v, now)
+		g.shareFlag(m, p.ID, v)
 		if !was {
 			g.raise(m, p, v)
 		}
