@@ -89,11 +89,14 @@ func TestSignStepsConfig(t *testing.T) {
 
 func BenchmarkSignSteps(b *testing.B) {
 	ds := loadDigits(b)
-	for _, name := range []string{"benign", "jacobian"} {
+	for _, name := range []string{"benign", "jacobian", "replay50"} {
 		b.Run(name, func(b *testing.B) {
 			qs := benignQueries(ds, 1, 1000)
-			if name == "jacobian" {
+			switch name {
+			case "jacobian":
 				qs = jacobianQueries(ds, 1, 1000)
+			case "replay50": // one busy client cycling 50 rows: the ring holds repeats, which no feature rejects
+				qs = benignQueries(ds, 1, 50)
 			}
 			s := newSignSteps(SignalsConfig{Dim: digitsDim, Min: 0, Max: 16, StepRing: 256})
 			b.ReportAllocs()
