@@ -35,7 +35,7 @@
 # net/http/pprof when 'modelward gateway --help' lists a --pprof flag (a
 # 10 s CPU profile, 'go tool pprof -top'), else with perf when available.
 #
-#   bash bench/gateway.sh              # from the repository root, ~5 minutes
+#   bash bench/gateway.sh              # from the repository root, ~8 minutes
 #   MODES=paced RATES="500 1000" bash bench/gateway.sh
 #   PIN=1 bash bench/gateway.sh        # wrk on CPU 0 only
 #
