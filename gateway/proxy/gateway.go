@@ -116,7 +116,7 @@ func New(cfg *Config, opt Options) (*Gateway, error) {
 	if err := g.openTelemetry(); err != nil {
 		return nil, err
 	}
-	if err := g.setupLimiter(opt); err != nil {
+	if err := g.setupShared(opt); err != nil {
 		return nil, err
 	}
 	g.setupClient(opt)
@@ -183,9 +183,10 @@ func jwksSource(j *JWTAuthConfig) (auth.JWKSSource, error) {
 	return auth.RemoteJWKS(j.JWKSURL, auth.RemoteOptions{})
 }
 
-// setupLimiter also sets up the flags shared through Redis, which go
-// with a Redis configuration even when Options.Limiter replaces its limits.
-func (g *Gateway) setupLimiter(opt Options) error {
+// setupShared sets up what replicas share: rate limits and quotas (in
+// process without Redis, or Options.Limiter), and with Redis the flags,
+// which are shared even when Options.Limiter replaces the limits.
+func (g *Gateway) setupShared(opt Options) error {
 	var c *redis.Client
 	if g.cfg.Redis.Addr != "" {
 		c = redis.NewClient(&redis.Options{Addr: g.cfg.Redis.Addr})
