@@ -153,9 +153,10 @@ type flags struct {
 }
 
 type flagEntry struct {
-	key string
-	at  time.Time
-	v   verdict
+	key    string
+	at     time.Time
+	v      verdict
+	shared time.Time // when it last went to the other replicas
 }
 
 func newFlags(ttl time.Duration, max int) *flags {
@@ -165,18 +166,57 @@ func newFlags(ttl time.Duration, max int) *flags {
 func (f *flags) set(client string, v verdict, now time.Time) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	f.setLocked(client, v, now)
+}
+
+func (f *flags) setLocked(client string, v verdict, now time.Time) {
 	if e, ok := f.m[client]; ok {
 		fe := e.Value.(*flagEntry)
 		fe.at, fe.v = now, v
 		f.lru.MoveToFront(e)
 		return
 	}
-	f.m[client] = f.lru.PushFront(&flagEntry{client, now, v})
+	f.m[client] = f.lru.PushFront(&flagEntry{key: client, at: now, v: v})
 	for f.lru.Len() > f.max {
 		old := f.lru.Back()
 		f.lru.Remove(old)
 		delete(f.m, old.Value.(*flagEntry).key)
 	}
+}
+
+// setUnlessLonger sets v from at unless the client holds a flag that
+// lasts at least as long, in one step: a flag raised here meanwhile is not
+// overwritten by an older one from elsewhere.
+// With onlyIfAbsent, any unexpired flag stands.
+func (f *flags) setUnlessLonger(client string, v verdict, at, now time.Time, onlyIfAbsent bool) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if e, ok := f.m[client]; ok {
+		if fe := e.Value.(*flagEntry); now.Sub(fe.at) < f.ttl && (onlyIfAbsent || !fe.at.Before(at)) {
+			return false
+		}
+	}
+	f.setLocked(client, v, at)
+	return true
+}
+
+// shareDue tells whether the client's flag should go to the other
+// replicas now: when it never has, or its last copy there is older than
+// every, so that a flag kept alive here (each new flag restarts flag_ttl)
+// is not dropped elsewhere, without a Redis write per request.
+func (f *flags) shareDue(client string, now time.Time, every time.Duration) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	e, ok := f.m[client]
+	if !ok {
+		return false
+	}
+	fe := e.Value.(*flagEntry)
+	if !fe.shared.IsZero() && now.Sub(fe.shared) < every {
+		return false
+	}
+	fe.shared = now
+	return true
 }
 
 func (f *flags) get(client string, now time.Time) (verdict, bool) {

@@ -6,6 +6,8 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"math"
+	"net"
+	"sync"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -44,16 +46,72 @@ type sharedFlag struct {
 }
 
 type flagShare struct {
-	rdb    *redis.Client
+	rdb    *redis.Client // the flags' own, closed when the gateway stops
+	conns  *connSet
 	prefix string
 	self   string
 	out    chan sharedFlag
+	close  func() error // closes rdb and every connection it made, once
 }
 
-func newFlagShare(rdb *redis.Client, prefix string) *flagShare {
+func newFlagShare(addr, prefix string) *flagShare {
 	var id [8]byte
 	_, _ = rand.Read(id[:])
-	return &flagShare{rdb: rdb, prefix: prefix, self: hex.EncodeToString(id[:]), out: make(chan sharedFlag, 256)}
+	cs := &connSet{m: map[*trackedConn]struct{}{}}
+	rdb := redis.NewClient(&redis.Options{Addr: addr, Dialer: cs.dial})
+	return &flagShare{rdb: rdb, conns: cs, prefix: prefix, self: hex.EncodeToString(id[:]),
+		out: make(chan sharedFlag, 256), close: sync.OnceValue(func() error {
+			cs.closeAll()
+			return rdb.Close()
+		})}
+}
+
+// connSet keeps the flag client's connections so that stopping can close
+// them all. Cancelling a call, or closing the client, does not interrupt
+// a connection still being set up for a subscription; against a Redis
+// that accepts connections and never answers, that held Close for seconds.
+type connSet struct {
+	mu     sync.Mutex
+	m      map[*trackedConn]struct{}
+	closed bool
+}
+
+func (cs *connSet) dial(ctx context.Context, network, addr string) (net.Conn, error) {
+	c, err := (&net.Dialer{Timeout: 5 * time.Second}).DialContext(ctx, network, addr)
+	if err != nil {
+		return nil, err
+	}
+	cs.mu.Lock()
+	defer cs.mu.Unlock()
+	if cs.closed {
+		c.Close()
+		return nil, net.ErrClosed
+	}
+	tc := &trackedConn{Conn: c, set: cs}
+	cs.m[tc] = struct{}{}
+	return tc, nil
+}
+
+func (cs *connSet) closeAll() {
+	cs.mu.Lock()
+	defer cs.mu.Unlock()
+	cs.closed = true
+	for c := range cs.m {
+		c.Conn.Close()
+	}
+	clear(cs.m)
+}
+
+type trackedConn struct {
+	net.Conn
+	set *connSet
+}
+
+func (c *trackedConn) Close() error {
+	c.set.mu.Lock()
+	delete(c.set.m, c)
+	c.set.mu.Unlock()
+	return c.Conn.Close()
 }
 
 func (s *flagShare) channel() string { return s.prefix + "flags" }
@@ -63,9 +121,11 @@ func (s *flagShare) key(model, principal string) string {
 	return s.prefix + "flag:" + model + ":" + principal
 }
 
-// shareFlag queues a new flag for the other replicas, never blocking.
-func (g *Gateway) shareFlag(m *model, principal string, v verdict) {
-	if g.share == nil {
+// shareFlag queues a flag just raised or renewed for the other replicas,
+// when its last copy there is older than a quarter of flag_ttl; it never
+// blocks.
+func (g *Gateway) shareFlag(m *model, principal string, v verdict, now time.Time) {
+	if g.share == nil || !m.flags.shareDue(principal, now, m.cfg.FlagTTL/4) {
 		return
 	}
 	f := sharedFlag{Replica: g.share.self, Model: m.cfg.Name, Principal: principal, Detector: v.Detector,
@@ -82,7 +142,19 @@ func (g *Gateway) startFlagShare(ctx context.Context) {
 	if g.share == nil {
 		return
 	}
-	g.wg.Add(2)
+	// Stop ends the calls in flight: cancelling alone would not interrupt
+	// a read from a Redis that does not answer, closing the client does.
+	ctx, cancel := context.WithCancel(ctx)
+	g.wg.Add(3)
+	go func() {
+		defer g.wg.Done()
+		select {
+		case <-g.stop:
+		case <-ctx.Done():
+		}
+		cancel()
+		_ = g.share.close()
+	}()
 	go func() {
 		defer g.wg.Done()
 		g.publishFlags(ctx)
@@ -199,16 +271,22 @@ func (g *Gateway) applyKeys(ctx context.Context, keys []string) {
 	vals := make([]*redis.StringCmd, len(keys))
 	ttls := make([]*redis.DurationCmd, len(keys))
 	for i, k := range keys {
-		vals[i], ttls[i] = pipe.Get(ctx, k), pipe.PTTL(ctx, k)
+		// At most one byte more than a flag can hold: a longer value is
+		// seen as too long without being read.
+		vals[i], ttls[i] = pipe.GetRange(ctx, k, 0, maxSharedFlag), pipe.PTTL(ctx, k)
 	}
-	if _, err := pipe.Exec(ctx); err != nil && err != redis.Nil {
+	// A key of another type fails its own command only; the others apply.
+	if _, err := pipe.Exec(ctx); err != nil && ctx.Err() != nil {
 		g.metrics.inc(mFlagShareErrors, "op", "resync")
 		return
 	}
 	for i := range keys {
 		b, err := vals[i].Bytes()
 		left, terr := ttls[i].Result()
-		if err != nil || terr != nil || left <= 0 { // gone, or kept for ever: not one of ours
+		if err != nil || terr != nil || left <= 0 || len(b) == 0 { // gone, kept for ever, or not a string
+			if err != nil && err != redis.Nil {
+				g.metrics.inc(mFlagShareErrors, "op", "malformed")
+			}
 			continue
 		}
 		g.applyFlag(b, left, false)
@@ -225,7 +303,8 @@ func (g *Gateway) applyFlag(b []byte, left time.Duration, fromChannel bool) {
 		return
 	}
 	m := g.models[f.Model]
-	if m == nil || (fromChannel && f.Replica == g.share.self) {
+	own := f.Replica == g.share.self
+	if m == nil || (fromChannel && own) {
 		return
 	}
 	ttl := m.cfg.FlagTTL
@@ -233,12 +312,10 @@ func (g *Gateway) applyFlag(b []byte, left time.Duration, fromChannel bool) {
 		left = ttl
 	}
 	now := g.now()
-	if _, flagged := m.flags.get(f.Principal, now); flagged {
-		return
+	if m.flags.setUnlessLonger(f.Principal, verdict{Flagged: true, Detector: f.Detector, Score: f.Score, reason: f.Reason},
+		now.Add(left-ttl), now, own) {
+		g.metrics.inc(mFlagsShared, "model", m.cfg.Name)
 	}
-	m.flags.set(f.Principal, verdict{Flagged: true, Detector: f.Detector, Score: f.Score, reason: f.Reason},
-		now.Add(left-ttl))
-	g.metrics.inc(mFlagsShared, "model", m.cfg.Name)
 }
 
 func (f *sharedFlag) valid() bool {

@@ -191,7 +191,10 @@ func (g *Gateway) setupShared(opt Options) error {
 	if g.cfg.Redis.Addr != "" {
 		c = redis.NewClient(&redis.Options{Addr: g.cfg.Redis.Addr})
 		g.closers = append(g.closers, c.Close)
-		g.share = newFlagShare(c, g.cfg.Redis.Prefix)
+		// The flags have a client of their own, closed when the gateway
+		// stops, which ends a call in flight to a Redis that does not answer.
+		g.share = newFlagShare(g.cfg.Redis.Addr, g.cfg.Redis.Prefix)
+		g.closers = append(g.closers, g.share.close)
 	}
 	switch {
 	case opt.Limiter != nil:

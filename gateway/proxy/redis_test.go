@@ -96,6 +96,9 @@ func TestSharedFlags(t *testing.T) {
 	c := newWorld(t, opts)
 	c.gw.auth = a.gw.auth
 	waitBlocked(t, c, a.tokens["bob"], good, "replica c, started later")
+	if n := c.gw.metrics.value(mFlagsShared, "model", "digits"); n != 1 {
+		t.Fatalf("replica c applied %v shared flags, want 1 (its own detectors flag waitBlocked's repeats)", n)
+	}
 
 	// Garbage and flags for other models are dropped.
 	ctx := context.Background()

@@ -38,7 +38,7 @@ func (g *Gateway) detect(m *model, p auth.Principal, batch, probs [][]float32, l
 		v = v.worded()
 		lg.verdict, lg.newFlag = v, true
 		m.flags.set(p.ID, v, now)
-		g.shareFlag(m, p.ID, v)
+		g.shareFlag(m, p.ID, v, now)
 		if !was {
 			g.raise(m, p, v)
 		}
@@ -49,6 +49,7 @@ func (g *Gateway) detect(m *model, p auth.Principal, batch, probs [][]float32, l
 		if v.Flagged {
 			old.Score = v.Score
 			m.flags.set(p.ID, old, now)
+			g.shareFlag(m, p.ID, old, now)
 		}
 		v, lg.verdict = old, old
 	}
