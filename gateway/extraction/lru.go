@@ -11,6 +11,10 @@ import (
 // different clients rarely wait on one another.
 const trackerShards = 64
 
+// ClientSlack is how many clients over MaxClients a Tracker or Blacklight
+// may hold at once: each shard forgets its own least recently seen.
+const ClientSlack = trackerShards - 1
+
 // lruTable maps client keys to per-client state, the same way for every
 // detector: sharded, at most max entries (past it, a new client makes the
 // least recently seen client of its own shard be forgotten: an

@@ -87,6 +87,10 @@ func (t *Tracker) Observe(client string, x []float32, class int) Decision {
 // Len is the number of clients tracked now.
 func (t *Tracker) Len() int { return t.clients.len() }
 
+// MemoryPerClient is the most memory one tracked client holds, besides its
+// key: its Detector's bound and the table's overhead.
+func (t *Tracker) MemoryPerClient() int { return t.cfg.Detector.MemoryBound() + EntryOverhead }
+
 // fnv1a hashes the client key without allocating.
 func fnv1a(s string) uint32 {
 	h := uint32(2166136261)

@@ -266,6 +266,10 @@ type DetectConfig struct {
 	Blacklight *BlacklightConfig `yaml:"blacklight"`
 	Signals    *SignalsConfig    `yaml:"signals"`
 	MaxClients int               `yaml:"max_clients"`
+	// MaxMemory, in bytes, lowers MaxClients so that the clients tracked
+	// cannot hold more than this at the worst (every detector's bound per
+	// client, times the clients); 0 sets no budget.
+	MaxMemory int64 `yaml:"max_memory"`
 	// IdleTTL forgets a client that sent nothing for this long.
 	IdleTTL time.Duration `yaml:"idle_ttl"`
 }
@@ -460,6 +464,9 @@ func (m *ModelConfig) validate(haveRegistry bool) error {
 	}
 	if m.Classes < 2 || m.Classes > harden.MaxClasses {
 		return fmt.Errorf("classes must be in [2, %d]", harden.MaxClasses)
+	}
+	if m.Detect.MaxMemory < 0 {
+		return errors.New("detect.max_memory must not be negative")
 	}
 	if !slices.Contains(policies, m.Policy) {
 		return fmt.Errorf("policy %q is not one of %s", m.Policy, strings.Join(policies, ", "))

@@ -16,6 +16,8 @@ type detectors struct {
 	blacklight *extraction.Blacklight
 	signals    *signalsMap
 	now        func() time.Time
+	maxClients int // clients each detector tracks at most
+	perClient  int // bytes one client can hold in all of them, besides its key
 }
 
 // verdict is what the detectors said about one request.
@@ -41,9 +43,30 @@ func (v verdict) worded() verdict {
 	return v
 }
 
+// newDetectors builds the model's detectors, tracking at most max_clients
+// clients, or fewer when max_memory would not hold them at the worst. The
+// sharded detectors may hold ClientSlack clients more than their bound,
+// so the budget counts them too.
 func newDetectors(m *ModelConfig, now func() time.Time) (*detectors, error) {
-	d := &detectors{now: now}
+	d, err := buildDetectors(m, m.Detect.MaxClients, now)
+	if err != nil || m.Detect.MaxMemory == 0 || d.perClient == 0 {
+		return d, err
+	}
+	n := m.Detect.MaxMemory/int64(d.perClient) - extraction.ClientSlack
+	if n < 1 {
+		return nil, fmt.Errorf("detect.max_memory %d bytes holds fewer than %d clients at their worst case of %d bytes each (the least it can bound)",
+			m.Detect.MaxMemory, extraction.ClientSlack+1, d.perClient)
+	}
+	if n >= int64(d.maxClients) {
+		return d, nil
+	}
+	return buildDetectors(m, int(n), now)
+}
+
+func buildDetectors(m *ModelConfig, maxClients int, now func() time.Time) (*detectors, error) {
+	d := &detectors{now: now, maxClients: maxClients}
 	dc := m.Detect
+	dc.MaxClients = maxClients
 	if p := dc.PRADA; p != nil && p.Enabled {
 		t, err := extraction.NewTracker(extraction.TrackerConfig{
 			Detector: extraction.Config{Threshold: p.Threshold, MinQueries: p.MinQueries,
@@ -80,8 +103,35 @@ func newDetectors(m *ModelConfig, now func() time.Time) (*detectors, error) {
 		}
 		d.signals = &signalsMap{cfg: cfg, max: dc.MaxClients, m: map[string]*list.Element{}, lru: list.New()}
 	}
+	d.perClient = d.memoryPerClient()
 	return d, nil
 }
+
+// memoryPerClient is the most one client holds in all the detectors on,
+// besides its key (which each detector keeps a copy of).
+func (d *detectors) memoryPerClient() int {
+	n := 0
+	if d.prada != nil {
+		n += d.prada.MemoryPerClient()
+	}
+	if d.blacklight != nil {
+		n += d.blacklight.MemoryPerClient()
+	}
+	if d.signals != nil {
+		s, _ := extraction.NewSignals(d.signals.cfg) // checked in newDetectors
+		n += s.Config().MemoryBound() + signalsEntryOverhead
+	}
+	return n
+}
+
+// worstCase is the most the detectors hold in all, keys aside.
+func (d *detectors) worstCase() int64 {
+	return int64(d.maxClients+extraction.ClientSlack) * int64(d.perClient)
+}
+
+// signalsEntryOverhead is signalsMap's memory per client besides the
+// Signals: its list element, entry and map slot, roughly.
+const signalsEntryOverhead = 128
 
 // observe feeds one query and its label to every detector and returns the
 // first flag raised. A query a detector rejects is not a flag (the input

@@ -243,7 +243,7 @@ func (g *Gateway) resyncFlags(ctx context.Context) {
 	s := g.share
 	budget := 0
 	for _, m := range g.models {
-		budget += max(m.cfg.Detect.MaxClients, 1)
+		budget += max(m.det.maxClients, 1)
 	}
 	cctx, cancel := context.WithTimeout(ctx, 10*flagCallTimeout)
 	defer cancel()

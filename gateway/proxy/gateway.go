@@ -230,8 +230,7 @@ func (g *Gateway) setupClient(opt Options) {
 }
 
 func (g *Gateway) newModel(mc ModelConfig) (*model, error) {
-	m := &model{cfg: mc, pool: newPool(mc.Upstreams, g.cfg.Breaker, g.now),
-		flags: newFlags(mc.FlagTTL, mc.Detect.MaxClients)}
+	m := &model{cfg: mc, pool: newPool(mc.Upstreams, g.cfg.Breaker, g.now)}
 	m.md = oip.ModelMetadata{Name: mc.Name, Platform: "modelward-gateway",
 		Inputs:  []oip.TensorMetadata{{Name: mc.Input.Name, Datatype: oip.FP32, Shape: []int64{-1, int64(mc.Input.Features)}}},
 		Outputs: oip.ClassifierOutputs(mc.Classes)}
@@ -247,6 +246,11 @@ func (g *Gateway) newModel(mc ModelConfig) (*model, error) {
 	}
 	if m.det, err = newDetectors(&mc, g.now); err != nil {
 		return nil, err
+	}
+	m.flags = newFlags(mc.FlagTTL, m.det.maxClients)
+	if m.det.perClient > 0 {
+		g.log.Info("extraction detectors' memory", "model", mc.Name, "max_clients", m.det.maxClients,
+			"bytes_per_client", m.det.perClient, "worst_case_bytes", m.det.worstCase())
 	}
 	m.enabled.Store(mc.enabled())
 	return m, nil
