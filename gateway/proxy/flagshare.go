@@ -157,25 +157,12 @@ func (g *Gateway) startFlagShare(ctx context.Context) {
 	}()
 	go func() {
 		defer g.wg.Done()
-		g.publishFlags(ctx)
+		drain(ctx, g.stop, g.share.out, func(f sharedFlag) { g.publishFlag(ctx, f) })
 	}()
 	go func() {
 		defer g.wg.Done()
 		g.followFlags(ctx)
 	}()
-}
-
-func (g *Gateway) publishFlags(ctx context.Context) {
-	for {
-		select {
-		case <-g.stop:
-			return
-		case <-ctx.Done():
-			return
-		case f := <-g.share.out:
-			g.publishFlag(ctx, f)
-		}
-	}
 }
 
 // publishFlag writes the key, then publishes: a replica that misses the

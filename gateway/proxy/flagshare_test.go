@@ -18,7 +18,7 @@ import (
 // whole page's pipeline fail, and every flag on it was lost).
 func TestSharedFlagsBesideWrongTypeKey(t *testing.T) {
 	prefix, probe := redisPrefix(t)
-	opts := worldOpts{top: "redis: {addr: " + redisAddr + ", prefix: \"" + prefix + "\"}\n",
+	opts := worldOpts{top: redisTop(prefix),
 		model: "    policy: block\n    detect: {signals: {enabled: true}}\n"}
 	a := newWorld(t, opts)
 	if st, _, _ := floodRandom(t, a, a.tokens["bob"]); st != 403 {
@@ -50,7 +50,7 @@ func TestSharedFlagsBesideWrongTypeKey(t *testing.T) {
 // cost a resync 128 MiB).
 func TestSharedFlagsHugeValuesBounded(t *testing.T) {
 	prefix, probe := redisPrefix(t)
-	opts := worldOpts{top: "redis: {addr: " + redisAddr + ", prefix: \"" + prefix + "\"}\n",
+	opts := worldOpts{top: redisTop(prefix),
 		model: "    policy: block\n"}
 	a := newWorld(t, opts)
 	ctx := context.Background()
@@ -121,7 +121,7 @@ func TestSharedFlagsCloseWhileRedisHangs(t *testing.T) {
 // keeps it (found by review).
 func TestSharedFlagsRenewed(t *testing.T) {
 	prefix, _ := redisPrefix(t)
-	opts := worldOpts{top: "redis: {addr: " + redisAddr + ", prefix: \"" + prefix + "\"}\n",
+	opts := worldOpts{top: redisTop(prefix),
 		model: "    policy: degrade\n    detect: {signals: {enabled: true}}\n"}
 	a := newWorld(t, opts)
 	b := newWorld(t, opts)

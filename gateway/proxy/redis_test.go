@@ -44,11 +44,16 @@ func redisPrefix(t *testing.T) (string, *redis.Client) {
 	return prefix, probe
 }
 
+// redisTop is the configuration's redis section for a test's prefix.
+func redisTop(prefix string) string {
+	return "redis: {addr: " + redisAddr + ", prefix: \"" + prefix + "\"}\n"
+}
+
 // Two gateways sharing Redis share a principal's bucket: the second
 // replica refuses what the first used up.
 func TestSharedRedisLimit(t *testing.T) {
 	prefix, _ := redisPrefix(t)
-	top := "redis: {addr: " + redisAddr + ", prefix: \"" + prefix + "\"}"
+	top := redisTop(prefix)
 	a := newWorld(t, worldOpts{top: top})
 	a.gw.models["digits"].cfg.Rate = RateConfig{Rate: 0.001, Burst: 2}
 	// The second replica reads the same registry, so the same token works.
@@ -72,7 +77,7 @@ func TestSharedRedisLimit(t *testing.T) {
 // nothing.
 func TestSharedFlags(t *testing.T) {
 	prefix, probe := redisPrefix(t)
-	opts := worldOpts{top: "redis: {addr: " + redisAddr + ", prefix: \"" + prefix + "\"}\n",
+	opts := worldOpts{top: redisTop(prefix),
 		model: "    policy: block\n    detect: {signals: {enabled: true}}\n"}
 	a := newWorld(t, opts)
 	b := newWorld(t, opts)

@@ -108,16 +108,24 @@ var gatewayActor = registry.Actor{ID: "gateway", Role: registry.RoleAdmin}
 
 // sendAlerts writes queued alerts to the registry until stop.
 func (g *Gateway) sendAlerts(ctx context.Context) {
+	drain(ctx, g.stop, g.alerts, func(a alert) {
+		if _, err := g.reg.RecordAlert(ctx, gatewayActor, a.model, "alert.extraction", a.reason, a.detail); err != nil {
+			g.log.Error("recording an alert in the registry failed", "model", a.model, "err", err)
+		}
+	})
+}
+
+// drain hands what arrives on ch to handle, one at a time, until stop is
+// closed or ctx ends: the gateway's work off the request path.
+func drain[T any](ctx context.Context, stop <-chan struct{}, ch <-chan T, handle func(T)) {
 	for {
 		select {
-		case <-g.stop:
+		case <-stop:
 			return
 		case <-ctx.Done():
 			return
-		case a := <-g.alerts:
-			if _, err := g.reg.RecordAlert(ctx, gatewayActor, a.model, "alert.extraction", a.reason, a.detail); err != nil {
-				g.log.Error("recording an alert in the registry failed", "model", a.model, "err", err)
-			}
+		case v := <-ch:
+			handle(v)
 		}
 	}
 }
