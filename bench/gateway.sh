@@ -418,8 +418,10 @@ table_overhead() {
 # request, of which nginx's own CPU is a part and the rest (wrk, the
 # upstream, the kernel's loopback work) stays the same whatever the proxy,
 # so the gateway may spend nginx's own CPU plus a quarter of that total.
-# That is an upper bound: the floor, at a few µs more than nginx, falls
-# further short of nginx than its CPU alone predicts.
+# That is an upper bound, and only meaningful where nginx's run saturates
+# the machine (at few connections it does not, and the budget is inflated);
+# the floor, at a few µs more than nginx, also falls further short of nginx
+# than its CPU alone predicts. nproc counts the cores, not a cgroup quota.
 table_baselines() {
 	local c t k n
 	echo "### Where the CPU per request goes: the gateway beside Go baselines"

@@ -45,6 +45,10 @@ const (
 	minRSABits      = 2048 // RFC 7518, section 3.3
 )
 
+// MaxJWTIDBytes is the longest Principal.ID a JWT can give ("jwt:" and its
+// subject), for callers that budget memory per principal.
+const MaxJWTIDBytes = len("jwt:") + maxSubjectBytes
+
 // supportedAlgs are the asymmetric JWS algorithms accepted in the config.
 // HMAC is absent on purpose: a verifier holding only public keys must never
 // accept a MAC, or the public key becomes the MAC secret (RFC 8725, 2.1).

@@ -204,9 +204,10 @@ func (c SignalsConfig) check() error {
 // MemoryBound is the most memory, in bytes, one Signals holds under c (after
 // defaults): DigestRing digests and flags, Dim×Bins counts, Dim entropy sums
 // and totals, the previous query and step, the sign-step ring of StepRing
-// quantised queries and its scratch query, and the struct itself.
+// quantised queries and its scratch query, that query prepared 8 features
+// a word (two words per 8 features), and the struct itself.
 func (c SignalsConfig) MemoryBound() int {
-	return c.DigestRing*9 + c.Dim*(c.Bins*2+8+2+4+4) + (c.StepRing+1)*c.Dim + int(unsafe.Sizeof(Signals{}))
+	return c.DigestRing*9 + c.Dim*(c.Bins*2+8+2+4+4) + (c.StepRing+1)*c.Dim + 16*((c.Dim+7)/8) + int(unsafe.Sizeof(Signals{}))
 }
 
 // NewSignals returns a client's signals with nothing observed.

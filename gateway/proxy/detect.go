@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/modelward/modelward/gateway/auth"
 	"github.com/modelward/modelward/gateway/extraction"
 )
 
@@ -108,9 +109,12 @@ func buildDetectors(m *ModelConfig, maxClients int, now func() time.Time) (*dete
 }
 
 // memoryPerClient is the most one client holds in all the detectors on,
-// besides its key (which each detector keeps a copy of).
+// with perClientExtra for what their own bounds leave out.
 func (d *detectors) memoryPerClient() int {
-	n := 0
+	if d.prada == nil && d.blacklight == nil && d.signals == nil {
+		return 0
+	}
+	n := perClientExtra
 	if d.prada != nil {
 		n += d.prada.MemoryPerClient()
 	}
@@ -124,10 +128,16 @@ func (d *detectors) memoryPerClient() int {
 	return n
 }
 
-// worstCase is the most the detectors hold in all, keys aside.
+// worstCase is the most the detectors hold in all.
 func (d *detectors) worstCase() int64 {
 	return int64(d.maxClients+extraction.ClientSlack) * int64(d.perClient)
 }
+
+// perClientExtra is what the detectors' own bounds leave out: the client's
+// key, copied into each detector's table and the flags' (registry token
+// IDs are short; a JWT's is the longest), and a flag if it has one (its
+// entry, list element and map slot, and its reason, allowed 1 KiB).
+const perClientExtra = 4*(auth.MaxJWTIDBytes+16) + 256 + 1024
 
 // signalsEntryOverhead is signalsMap's memory per client besides the
 // Signals: its list element, entry and map slot, roughly.
