@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"math"
 	"net"
 	"sync"
@@ -262,8 +263,9 @@ func (g *Gateway) applyKeys(ctx context.Context, keys []string) {
 		// seen as too long without being read.
 		vals[i], ttls[i] = pipe.GetRange(ctx, k, 0, maxSharedFlag), pipe.PTTL(ctx, k)
 	}
-	// A key of another type fails its own command only; the others apply.
-	if _, err := pipe.Exec(ctx); err != nil && ctx.Err() != nil {
+	// A key of another type fails its own command only (a reply from
+	// Redis); the others apply. A broken connection fails them all.
+	if _, err := pipe.Exec(ctx); err != nil && !isRedisReply(err) {
 		g.metrics.inc(mFlagShareErrors, "op", "resync")
 		return
 	}
@@ -281,8 +283,10 @@ func (g *Gateway) applyKeys(ctx context.Context, keys []string) {
 }
 
 // applyFlag sets a flag received from Redis, with left of its time to
-// live (0: all of it), unless this replica flagged the client already.
-// Anything malformed is dropped and counted.
+// live (0: all of it). Where this replica holds a flag for the client
+// already, the longer-lasting of the two stands, and its own flags read
+// back from Redis only fill a gap. Anything malformed is dropped and
+// counted.
 func (g *Gateway) applyFlag(b []byte, left time.Duration, fromChannel bool) {
 	var f sharedFlag
 	if len(b) > maxSharedFlag || json.Unmarshal(b, &f) != nil || !f.valid() {
@@ -309,4 +313,11 @@ func (f *sharedFlag) valid() bool {
 	return f.Principal != "" && len(f.Principal) <= maxFlagPrincipal &&
 		f.Detector != "" && len(f.Detector) <= maxFlagDetector &&
 		!math.IsNaN(f.Score) && !math.IsInf(f.Score, 0)
+}
+
+// isRedisReply tells an error Redis answered (such as WRONGTYPE, or nil
+// for a missing key) from a failure to reach it.
+func isRedisReply(err error) bool {
+	var re redis.Error
+	return errors.As(err, &re)
 }
