@@ -98,11 +98,13 @@ func buildDetectors(m *ModelConfig, maxClients int, now func() time.Time) (*dete
 			DigestRing: s.DigestRing, MaxRepeat: s.MaxRepeat, Bins: s.Bins, MaxCoverage: s.MaxCoverage,
 			FewCoords: s.FewCoords, MaxStructure: s.MaxStructure, StepRing: s.StepRing, MinStepCoords: s.MinStepCoords,
 			MaxSignSteps: s.MaxSignSteps, MinQueries: s.MinQueries}
-		// Fail at start-up, not on the first query, on a bad config.
-		if _, err := extraction.NewSignals(cfg); err != nil {
+		// Fail at start-up, not on the first query, on a bad config; keep
+		// the config with its defaults filled in.
+		first, err := extraction.NewSignals(cfg)
+		if err != nil {
 			return nil, fmt.Errorf("signals: %w", err)
 		}
-		d.signals = &signalsMap{cfg: cfg, max: dc.MaxClients, m: map[string]*list.Element{}, lru: list.New()}
+		d.signals = &signalsMap{cfg: first.Config(), max: dc.MaxClients, m: map[string]*list.Element{}, lru: list.New()}
 	}
 	d.perClient = d.memoryPerClient()
 	return d, nil
@@ -122,8 +124,7 @@ func (d *detectors) memoryPerClient() int {
 		n += d.blacklight.MemoryPerClient()
 	}
 	if d.signals != nil {
-		s, _ := extraction.NewSignals(d.signals.cfg) // checked in newDetectors
-		n += s.Config().MemoryBound() + signalsEntryOverhead
+		n += d.signals.cfg.MemoryBound() + signalsEntryOverhead
 	}
 	return n
 }
